@@ -1,0 +1,55 @@
+// The allocator contract. Every allocator under test, built in or loaded from a plugin
+// (include/shadowheap/aut_plugin.h publishes the same contract as a C ABI), implements it.
+//
+// Caller's promises, for every call:
+//   - `size` >= 1 and may be anything up to SIZE_MAX; `align` is a power of two, any up to 2^63.
+//   - deallocate, reallocate and usable_size are called only on a live block of this instance,
+//     with the size and alignment that block has now.
+//   - reallocate is called with new_size >= 1.
+// Allocator's promises:
+//   - Null is always an allowed answer to allocate, allocate_zeroed and reallocate.
+//   - A non-null block is aligned to `align`, overlaps no other live block, lies inside the
+//     address space, and keeps its contents until it is freed or reallocated.
+//   - If capacity() != 0, live blocks' requested sizes never sum above it.
+//   - Instances are independent, and cheap to create and destroy (once per fuzz input).
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+namespace shadowheap {
+
+struct AllocatorTraits {
+  std::string name;
+  std::size_t max_align = alignof(std::max_align_t);  // every alignment up to this is honoured
+  std::size_t capacity = 0;                           // 0: no fixed bound
+  bool thread_safe = false;   // every operation may run concurrently on one instance
+  bool poisons_free = false;  // under ASan, freed memory is poisoned (checked by the harness)
+};
+
+class Allocator {
+ public:
+  virtual ~Allocator() = default;
+
+  virtual const AllocatorTraits& traits() const = 0;
+
+  // An aligned block of at least `size` bytes, or null.
+  virtual void* allocate(std::size_t size, std::size_t align) = 0;
+
+  // Releases a live block; `size` and `align` are the ones it has now.
+  virtual void deallocate(void* p, std::size_t size, std::size_t align) = 0;
+
+  // A block of `new_size` bytes whose first min(old_size, new_size) bytes equal the old block's,
+  // with the old block released; or null, with the old block intact and still live.
+  // Default: allocate, copy, deallocate.
+  virtual void* reallocate(void* p, std::size_t old_size, std::size_t align, std::size_t new_size);
+
+  // Like allocate, with every byte of the block zero. Default: allocate and memset.
+  virtual void* allocate_zeroed(std::size_t size, std::size_t align);
+
+  // Bytes the caller may use at `p` (>= its requested size), or 0 when unknown. Default: 0.
+  virtual std::size_t usable_size(const void* p) const;
+};
+
+}  // namespace shadowheap

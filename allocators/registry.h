@@ -1,0 +1,39 @@
+// The registry of allocators under test. Every fuzz target and property suite is instantiated
+// for every entry. An allocator joins with one line in its own source file:
+//
+//   SHADOWHEAP_REGISTER_ALLOCATOR(bump, [] { return std::make_unique<BumpAllocator>(); });
+//
+// and one `add_allocator(bump bump.cc)` line in allocators/CMakeLists.txt.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "allocators/allocator.h"
+
+namespace shadowheap {
+
+using AllocatorFactory = std::function<std::unique_ptr<Allocator>()>;
+
+struct RegisteredAllocator {
+  std::string name;
+  AllocatorFactory make;
+};
+
+// Every registered allocator, sorted by name.
+std::vector<RegisteredAllocator> registered_allocators();
+
+// The factory registered under `name`, or nullptr.
+const RegisteredAllocator* find_allocator(std::string_view name);
+
+// Adds an entry; returns true so it can initialise a static. Names must be unique.
+bool register_allocator(std::string name, AllocatorFactory make);
+
+}  // namespace shadowheap
+
+#define SHADOWHEAP_REGISTER_ALLOCATOR(id, factory)                \
+  [[maybe_unused]] static const bool shadowheap_registered_##id = \
+      ::shadowheap::register_allocator(#id, factory)

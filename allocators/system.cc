@@ -1,0 +1,50 @@
+// system: the reference allocator, the C library's malloc family. It must pass every check;
+// if it fails one, the check is wrong.
+#include <malloc.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "allocators/registry.h"
+
+namespace shadowheap {
+namespace {
+
+constexpr std::size_t kMallocAlign = alignof(std::max_align_t);
+
+class SystemAllocator final : public Allocator {
+ public:
+  const AllocatorTraits& traits() const override { return traits_; }
+
+  void* allocate(std::size_t size, std::size_t align) override {
+    if (align <= kMallocAlign) return std::malloc(size);
+    void* p = nullptr;
+    return posix_memalign(&p, align, size) == 0 ? p : nullptr;
+  }
+
+  void deallocate(void* p, std::size_t, std::size_t) override { std::free(p); }
+
+  void* reallocate(void* p, std::size_t old_size, std::size_t align,
+                   std::size_t new_size) override {
+    if (align <= kMallocAlign) return std::realloc(p, new_size);
+    return Allocator::reallocate(p, old_size, align, new_size);  // realloc drops the alignment
+  }
+
+  void* allocate_zeroed(std::size_t size, std::size_t align) override {
+    if (align <= kMallocAlign) return std::calloc(1, size);
+    return Allocator::allocate_zeroed(size, align);
+  }
+
+  std::size_t usable_size(const void* p) const override {
+    return malloc_usable_size(const_cast<void*>(p));
+  }
+
+ private:
+  AllocatorTraits traits_{.name = "system", .max_align = std::size_t{1} << 62, .thread_safe = true};
+};
+
+}  // namespace
+
+SHADOWHEAP_REGISTER_ALLOCATOR(system, [] { return std::make_unique<SystemAllocator>(); });
+
+}  // namespace shadowheap

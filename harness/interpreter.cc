@@ -1,0 +1,377 @@
+#include "harness/interpreter.h"
+
+#include <algorithm>
+#include <cstdint>
+
+#include "harness/asan.h"
+#include "harness/pattern.h"
+#include "harness/trace.h"
+
+namespace shadowheap {
+namespace {
+
+constexpr std::uint64_t kPtrdiffMax = static_cast<std::uint64_t>(PTRDIFF_MAX);
+constexpr std::uint64_t kShownBytes = 16;
+
+std::string hex_addr(std::uintptr_t p) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(p));
+  return buf;
+}
+
+std::string describe(const Block& b) {
+  return "block b" + std::to_string(b.id) + " [" + hex_addr(b.addr) + ", +" +
+         std::to_string(b.size) + ") align " + std::to_string(b.align());
+}
+
+Violation violation(ViolationKind kind, std::string detail) {
+  return Violation{.kind = kind, .detail = std::move(detail)};
+}
+
+// The bytes from `offset`, expected (from `expect`) and actual, at most kShownBytes, up to `end`.
+template <typename Expect>
+void show_bytes(Violation& v, const unsigned char* base, std::uint64_t offset, std::uint64_t end,
+                Expect expect) {
+  v.offset = offset;
+  for (std::uint64_t i = offset; i < end && i < offset + kShownBytes; ++i) {
+    v.expected.push_back(expect(i));
+    v.actual.push_back(base[i]);
+  }
+}
+
+// Calls `f(from, to)` for each pattern window of [0, length).
+template <typename F>
+void for_windows(std::uint64_t length, std::uint64_t window, F f) {
+  Windows w = windows_of(length, window);
+  f(std::uint64_t{0}, w.head_end);
+  if (w.tail_begin < w.end) f(w.tail_begin, w.end);
+}
+
+Interpreter* g_current = nullptr;  // the interpreter the crash reporter describes
+
+}  // namespace
+
+Interpreter::Interpreter(Allocator& allocator, InterpreterOptions options)
+    : allocator_(allocator), options_(options) {
+  g_current = this;
+}
+
+Interpreter::~Interpreter() {
+  if (g_current == this) g_current = nullptr;
+}
+
+std::string Interpreter::report(const Violation& v) const {
+  return format_report(allocator_.traits().name, history_, v);
+}
+
+std::optional<Violation> Interpreter::run(const std::vector<Op>& ops) {
+  for (const Op& op : ops)
+    if (auto v = step(op)) return v;
+  return finish();
+}
+
+std::optional<Violation> Interpreter::step(const Op& op) {
+  history_.push_back(op);
+  ++stats_.ops;
+  std::optional<Violation> v;
+  switch (op.kind) {
+    case OpKind::kAlloc:
+    case OpKind::kAllocZeroed:
+      v = allocate(op.size, op.align_log2, op.kind == OpKind::kAllocZeroed);
+      break;
+    case OpKind::kFree:
+      if (const Block* b = shadow_.at_slot(op.slot)) v = free_block(*b);
+      break;
+    case OpKind::kRealloc:
+      if (const Block* b = shadow_.at_slot(op.slot)) v = reallocate(*b, op.size);
+      break;
+    case OpKind::kFillUsable:
+      if (const Block* b = shadow_.at_slot(op.slot)) v = fill_usable(*b);
+      break;
+    case OpKind::kCheckAll:
+      v = check_all();
+      break;
+    case OpKind::kAllocMany:
+      for (std::uint32_t i = 0; i < std::min(op.count, options_.max_alloc_many) && !v; ++i) {
+        v = allocate(op.size, op.align_log2, false);
+        if (v) v->detail = "block " + std::to_string(i + 1) + " of the batch: " + v->detail;
+      }
+      break;
+    case OpKind::kFreeEvery: {
+      const std::uint32_t stride = std::max<std::uint32_t>(op.count, 1);
+      std::vector<std::uintptr_t> doomed;
+      auto slots = shadow_.addresses_in_slot_order();
+      for (std::size_t i = op.slot % stride; i < slots.size(); i += stride)
+        doomed.push_back(slots[i]);
+      for (std::uintptr_t addr : doomed)
+        if (!v) v = free_block(*shadow_.find(addr));
+      break;
+    }
+  }
+  if (!v && options_.check_every != 0 && ++since_check_ >= options_.check_every) {
+    since_check_ = 0;
+    v = check_all();
+  }
+  if (v) v->op_index = history_.size() - 1;
+  return v;
+}
+
+std::optional<Violation> Interpreter::finish() {
+  std::optional<Violation> v = check_all();
+  while (!v && shadow_.live_count() > 0) v = free_block(*shadow_.at_slot(0));
+  if (v) v->op_index = history_.size();
+  return v;
+}
+
+std::optional<Violation> Interpreter::admit(std::uintptr_t p, std::uint64_t size,
+                                            std::uint8_t align_log2, std::uint64_t live_bytes_after,
+                                            std::uint64_t* extent) const {
+  const std::string what = hex_addr(p) + " for size " + std::to_string(size);
+  if (size > kPtrdiffMax)
+    return violation(ViolationKind::kImpossibleSuccess,
+                     "success " + what + " above PTRDIFF_MAX, which no object can have");
+  if (p > UINTPTR_MAX - size)
+    return violation(ViolationKind::kImpossibleSuccess,
+                     "block " + what + " wraps around the end of the address space");
+  const std::uint64_t align = std::uint64_t{1} << align_log2;
+  if (p % align != 0)
+    return violation(ViolationKind::kMisaligned,
+                     "block " + what + " is not aligned to " + std::to_string(align) +
+                         " (address mod align = " + std::to_string(p % align) + ")");
+  if (const Block* other = shadow_.first_overlap(p, size)) {
+    bool in_requested = other->addr < p + size && p < other->addr + other->size;
+    return violation(in_requested ? ViolationKind::kOverlap : ViolationKind::kUsableRangeOverlap,
+                     "block " + what + " overlaps live " + describe(*other) +
+                         (in_requested ? ""
+                                       : " (its reported usable range, " +
+                                             std::to_string(other->extent) + " bytes)"));
+  }
+  const std::size_t capacity = allocator_.traits().capacity;
+  if (capacity != 0 && live_bytes_after > capacity)
+    return violation(ViolationKind::kCapacityExceeded,
+                     "block " + what + " brings live bytes to " + std::to_string(live_bytes_after) +
+                         ", above the declared capacity " + std::to_string(capacity));
+  std::uint64_t usable = allocator_.usable_size(reinterpret_cast<void*>(p));
+  if (usable != 0 && usable < size)
+    return violation(ViolationKind::kUsableSizeTooSmall,
+                     "usable_size " + std::to_string(usable) + " of block " + what);
+  *extent = std::max(size, usable);
+  if (*extent > size) {
+    if (p > UINTPTR_MAX - *extent)
+      return violation(ViolationKind::kUsableRangeOverlap,
+                       "usable range " + std::to_string(usable) + " of block " + what +
+                           " wraps around the address space");
+    if (const Block* other = shadow_.first_overlap(p, *extent))
+      return violation(ViolationKind::kUsableRangeOverlap,
+                       "usable range " + std::to_string(usable) + " of block " + what +
+                           " reaches live " + describe(*other));
+  }
+  return std::nullopt;
+}
+
+std::optional<Violation> Interpreter::allocate(std::uint64_t size, std::uint8_t align_log2,
+                                               bool zeroed) {
+  size = std::max<std::uint64_t>(size, 1);
+  const std::uint64_t align = std::uint64_t{1} << align_log2;
+  ++stats_.calls;
+  void* p = zeroed ? allocator_.allocate_zeroed(size, align) : allocator_.allocate(size, align);
+  if (p == nullptr) {
+    ++stats_.null_results;
+    return std::nullopt;
+  }
+  const auto addr = reinterpret_cast<std::uintptr_t>(p);
+  std::uint64_t extent = 0;
+  if (auto v = admit(addr, size, align_log2, shadow_.live_bytes() + size, &extent)) return v;
+  if (zeroed) {
+    std::optional<Violation> v;
+    for_windows(size, options_.fill_window, [&](std::uint64_t from, std::uint64_t to) {
+      std::uint64_t at = v ? kNoMismatch : find_nonzero(static_cast<unsigned char*>(p), from, to);
+      if (at == kNoMismatch) return;
+      v = violation(ViolationKind::kZeroedNotZero,
+                    "zeroed block " + hex_addr(addr) + " size " + std::to_string(size) +
+                        " has a non-zero byte at offset " + std::to_string(at));
+      show_bytes(*v, static_cast<unsigned char*>(p), at, size, [](std::uint64_t) { return 0; });
+    });
+    if (v) return v;
+  }
+  const std::uint64_t id = next_id_++;
+  const Block& b = shadow_.insert(Block{.addr = addr,
+                                        .size = size,
+                                        .extent = extent,
+                                        .covered = size,
+                                        .seed = splitmix64(id),
+                                        .id = id,
+                                        .align_log2 = align_log2});
+  fill(b);
+  return std::nullopt;
+}
+
+std::optional<Violation> Interpreter::free_block(const Block& b) {
+  if (auto v = verify(b, ViolationKind::kContentChanged, "before free")) return v;
+  const Block gone = shadow_.erase(b.addr);
+  ++stats_.calls;
+  allocator_.deallocate(reinterpret_cast<void*>(gone.addr), gone.size, gone.align());
+  note_freed(gone.addr, gone.size);
+  return check_poisoned();
+}
+
+std::optional<Violation> Interpreter::reallocate(const Block& b, std::uint64_t new_size) {
+  new_size = std::max<std::uint64_t>(new_size, 1);
+  if (auto v = verify(b, ViolationKind::kContentChanged, "before realloc")) return v;
+  ++stats_.calls;
+  void* q = allocator_.reallocate(reinterpret_cast<void*>(b.addr), b.size, b.align(), new_size);
+  if (q == nullptr) {
+    ++stats_.null_results;
+    return verify(b, ViolationKind::kFailedReallocDamaged, "after realloc answered null");
+  }
+  const Block old = shadow_.detach(b.addr);
+  const auto addr = reinterpret_cast<std::uintptr_t>(q);
+  std::uint64_t extent = 0;
+  if (auto v = admit(addr, new_size, old.align_log2, shadow_.live_bytes() - old.size + new_size,
+                     &extent))
+    return v;
+  // The first min(old, new) bytes must be the old block's, wherever they now live.
+  const std::uint64_t kept = std::min(old.size, new_size);
+  const auto* bytes = static_cast<const unsigned char*>(q);
+  std::optional<Violation> v;
+  for_windows(old.covered, options_.fill_window, [&](std::uint64_t from, std::uint64_t to) {
+    to = std::min(to, kept);
+    std::uint64_t at =
+        v || from >= to ? kNoMismatch : find_pattern_mismatch(bytes, old.seed, from, to);
+    if (at == kNoMismatch) return;
+    v = violation(ViolationKind::kReallocLostContent,
+                  describe(old) + " reallocated to " + hex_addr(addr) + " size " +
+                      std::to_string(new_size) + ": byte " + std::to_string(at) + " of the " +
+                      std::to_string(kept) + " kept bytes differs");
+    show_bytes(*v, bytes, at, to, [&](std::uint64_t i) { return pattern_byte(old.seed, i); });
+  });
+  if (v) return v;
+  if (addr != old.addr) note_freed(old.addr, old.size);
+  const std::uint64_t id = next_id_++;
+  Block moved = old;
+  moved.addr = addr;
+  moved.size = moved.covered = new_size;
+  moved.extent = extent;
+  moved.id = id;
+  moved.seed = splitmix64(id);
+  fill(shadow_.attach(old, moved));
+  return addr != old.addr ? check_poisoned() : std::nullopt;
+}
+
+std::optional<Violation> Interpreter::fill_usable(const Block& b) {
+  if (auto v = verify(b, ViolationKind::kContentChanged, "before fill_usable")) return v;
+  std::uint64_t usable = allocator_.usable_size(reinterpret_cast<void*>(b.addr));
+  if (usable == 0 || usable == b.covered) return std::nullopt;
+  std::uint64_t extent = 0;
+  const Block taken = shadow_.detach(b.addr);  // `b` dangles from here on
+  auto v = admit(taken.addr, taken.size, taken.align_log2, shadow_.live_bytes(), &extent);
+  Block grown = taken;
+  grown.extent = extent;
+  grown.covered = extent;
+  const Block& back = shadow_.attach(taken, grown);
+  if (v) return v;
+  fill(back);
+  return std::nullopt;
+}
+
+std::optional<Violation> Interpreter::check_all() const {
+  std::optional<Violation> v;
+  shadow_.for_each([&](const Block& b) {
+    if (!v) v = verify(b, ViolationKind::kContentChanged, "at a full check");
+  });
+  return v;
+}
+
+std::optional<Violation> Interpreter::verify(const Block& b, ViolationKind kind,
+                                             const char* when) const {
+  std::optional<Violation> v;
+  for_windows(b.covered, options_.fill_window, [&](std::uint64_t from, std::uint64_t to) {
+    std::uint64_t at = v ? kNoMismatch : find_pattern_mismatch(b.bytes(), b.seed, from, to);
+    if (at == kNoMismatch) return;
+    v = violation(kind, describe(b) + " changed " + when + ": byte " + std::to_string(at) +
+                            (at >= b.size ? " (in its usable range)" : "") + " differs");
+    show_bytes(*v, b.bytes(), at, to, [&](std::uint64_t i) { return pattern_byte(b.seed, i); });
+  });
+  return v;
+}
+
+void Interpreter::fill(const Block& b) const {
+  for_windows(b.covered, options_.fill_window, [&](std::uint64_t from, std::uint64_t to) {
+    fill_pattern(b.bytes(), b.seed, from, to);
+  });
+}
+
+void Interpreter::note_freed(std::uintptr_t p, std::uint64_t size) {
+  freed_addr_ = p;
+  freed_size_ = size;
+}
+
+std::optional<Violation> Interpreter::check_poisoned() {
+  if (!allocator_.traits().poisons_free || freed_addr_ == 0) return std::nullopt;
+  const std::uintptr_t p = freed_addr_;
+  freed_addr_ = 0;
+  // The first 16 bytes may hold the allocator's free-list links; the rest must be poisoned.
+  if (!asan::enabled() || freed_size_ <= 16) return std::nullopt;
+  const std::uintptr_t last = p + freed_size_ - 1;
+  if (shadow_.first_overlap(last, 1) != nullptr) return std::nullopt;  // already handed out again
+  if (asan::is_poisoned(last)) return std::nullopt;
+  return violation(ViolationKind::kFreedNotPoisoned,
+                   "freed block " + hex_addr(p) + " size " + std::to_string(freed_size_) +
+                       ": its last byte is still addressable under ASan");
+}
+
+}  // namespace shadowheap
+
+// --- crash reporting --------------------------------------------------------------------------
+
+#include <signal.h>
+#include <unistd.h>
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
+#define SHADOWHEAP_SANITIZER_RUNTIME 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define SHADOWHEAP_SANITIZER_RUNTIME 1
+#endif
+#ifdef SHADOWHEAP_SANITIZER_RUNTIME
+#include <sanitizer/common_interface_defs.h>
+#endif
+
+namespace shadowheap {
+namespace {
+
+void report_crash(const char* what) {
+  Interpreter* it = g_current;
+  if (it == nullptr || it->history().empty()) return;
+  Violation v{.kind = ViolationKind::kCrash, .op_index = it->history().size() - 1, .detail = what};
+  std::string text = "\n" + it->report(v);
+  (void)!write(STDERR_FILENO, text.data(), text.size());
+}
+
+void on_signal(int sig) {
+  report_crash(sig == SIGABRT ? "the process aborted during this op"
+                              : "a fatal signal arrived during this op");
+  raise(sig);  // SA_RESETHAND restored the default action
+}
+
+}  // namespace
+
+void install_crash_reporter() {
+#ifdef SHADOWHEAP_SANITIZER_RUNTIME
+  __sanitizer_set_death_callback(
+      +[] { report_crash("a sanitizer reported an error (see above)"); });
+#endif
+  struct sigaction sa = {};
+  sa.sa_handler = on_signal;
+  sa.sa_flags = SA_RESETHAND | SA_NODEFER;
+  for (int sig : {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT}) {
+    struct sigaction old = {};
+    sigaction(sig, nullptr, &old);
+    // A sanitizer's own handler reports first and then calls the death callback above.
+    if (old.sa_handler == SIG_DFL) sigaction(sig, &sa, nullptr);
+  }
+}
+
+}  // namespace shadowheap

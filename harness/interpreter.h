@@ -1,0 +1,83 @@
+// The one operation interpreter: runs ops on (allocator, shadow heap) and stops at the first
+// violation. Every driver (fuzz targets, property suites, replay, tests) goes through it.
+//
+// Every result is checked before the harness touches it: wrap-around and impossible sizes, then
+// alignment, then overlap with live blocks, then capacity; only then does the harness read or
+// write the block.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "allocators/allocator.h"
+#include "harness/op.h"
+#include "harness/shadow_heap.h"
+#include "harness/violation.h"
+
+namespace shadowheap {
+
+struct InterpreterOptions {
+  std::uint32_t check_every = 64;         // verify every live block after this many ops (0: never)
+  std::uint64_t fill_window = 64 * 1024;  // larger blocks carry the pattern in two windows
+  std::uint32_t max_alloc_many = 4096;    // cap on alloc_many's count
+};
+
+struct InterpreterStats {
+  std::uint64_t ops = 0, calls = 0, null_results = 0;
+};
+
+class Interpreter {
+ public:
+  explicit Interpreter(Allocator& allocator, InterpreterOptions options = {});
+  ~Interpreter();
+  Interpreter(const Interpreter&) = delete;
+  Interpreter& operator=(const Interpreter&) = delete;
+
+  // Runs one op. After a violation the interpreter must not be stepped again.
+  std::optional<Violation> step(const Op& op);
+  // Verifies every live block, then frees them all (each verified again).
+  std::optional<Violation> finish();
+  // step() over `ops`, then finish().
+  std::optional<Violation> run(const std::vector<Op>& ops);
+
+  // The report for `v`: allocator, op, kind, bytes, and the trace so far.
+  std::string report(const Violation& v) const;
+
+  const ShadowHeap& shadow() const { return shadow_; }
+  const std::vector<Op>& history() const { return history_; }
+  const InterpreterStats& stats() const { return stats_; }
+  const Allocator& allocator() const { return allocator_; }
+
+ private:
+  std::optional<Violation> allocate(std::uint64_t size, std::uint8_t align_log2, bool zeroed);
+  std::optional<Violation> free_block(const Block& b);
+  std::optional<Violation> reallocate(const Block& b, std::uint64_t new_size);
+  std::optional<Violation> fill_usable(const Block& b);
+  std::optional<Violation> check_all() const;
+
+  // Checks a non-null result of `size` bytes before anything touches it.
+  std::optional<Violation> admit(std::uintptr_t p, std::uint64_t size, std::uint8_t align_log2,
+                                 std::uint64_t live_bytes_after, std::uint64_t* extent) const;
+  std::optional<Violation> verify(const Block& b, ViolationKind kind, const char* when) const;
+  void fill(const Block& b) const;
+  void note_freed(std::uintptr_t p, std::uint64_t size);
+  std::optional<Violation> check_poisoned();
+
+  Allocator& allocator_;
+  InterpreterOptions options_;
+  ShadowHeap shadow_;
+  std::vector<Op> history_;
+  InterpreterStats stats_;
+  std::uint64_t next_id_ = 1;
+  std::uint32_t since_check_ = 0;
+  std::uintptr_t freed_addr_ = 0;  // last block freed, for the poison check
+  std::uint64_t freed_size_ = 0;
+};
+
+// A crash or sanitizer report inside a running interpreter prints its report too (kind crash).
+// Called once by each driver's main; libFuzzer drivers rely on the saved input instead.
+void install_crash_reporter();
+
+}  // namespace shadowheap

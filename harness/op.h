@@ -1,0 +1,47 @@
+// The operations every driver feeds the interpreter: the fuzzers decode them from bytes, the
+// property tests generate them, the trace format prints and parses them.
+//
+// Blocks are named by slot: an index into the live blocks, taken modulo their number, so every
+// op is meaningful in every state (an op on a slot when nothing is live does nothing).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace shadowheap {
+
+enum class OpKind : std::uint8_t {
+  kAlloc,        // allocate(size, align)
+  kAllocZeroed,  // allocate_zeroed(size, align)
+  kFree,         // deallocate(slot)
+  kRealloc,      // reallocate(slot, size)
+  kFillUsable,   // write the whole usable range of slot (when the allocator reports one)
+  kCheckAll,     // verify every live block
+  kAllocMany,    // `count` times allocate(size, align): deep states from short inputs
+  kFreeEvery,    // free the live blocks whose slot is congruent to `offset` modulo `count`
+  kMaxValue = kFreeEvery,
+};
+
+struct Op {
+  OpKind kind = OpKind::kCheckAll;
+  std::uint64_t size = 0;       // kAlloc, kAllocZeroed, kRealloc (new size), kAllocMany
+  std::uint8_t align_log2 = 0;  // alignment is 2^align_log2, 0..63
+  std::uint32_t slot = 0;       // kFree, kRealloc, kFillUsable; kFreeEvery: offset
+  std::uint32_t count = 0;      // kAllocMany: blocks; kFreeEvery: stride (>= 1)
+
+  std::uint64_t align() const { return std::uint64_t{1} << align_log2; }
+  friend bool operator==(const Op&, const Op&) = default;
+};
+
+Op alloc_op(std::uint64_t size, std::uint64_t align = 1, bool zeroed = false);
+Op free_op(std::uint32_t slot);
+Op realloc_op(std::uint32_t slot, std::uint64_t size);
+Op fill_usable_op(std::uint32_t slot);
+Op check_all_op();
+Op alloc_many_op(std::uint32_t count, std::uint64_t size, std::uint64_t align = 1);
+Op free_every_op(std::uint32_t stride, std::uint32_t offset);
+
+// log2 of a power of two.
+std::uint8_t log2_exact(std::uint64_t pow2);
+
+}  // namespace shadowheap

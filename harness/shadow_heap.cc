@@ -1,0 +1,65 @@
+#include "harness/shadow_heap.h"
+
+namespace shadowheap {
+
+const Block* ShadowHeap::at_slot(std::uint64_t slot) const {
+  if (slots_.empty()) return nullptr;
+  return find(slots_[slot % slots_.size()]);
+}
+
+const Block* ShadowHeap::find(std::uintptr_t addr) const {
+  auto it = by_addr_.find(addr);
+  return it == by_addr_.end() ? nullptr : &it->second;
+}
+
+const Block* ShadowHeap::first_overlap(std::uintptr_t begin, std::uint64_t len) const {
+  // Candidates: the last block starting at or before `begin`, then the first starting after it.
+  auto it = by_addr_.upper_bound(begin);
+  if (it != by_addr_.begin()) {
+    const Block& before = std::prev(it)->second;
+    if (begin - before.addr < before.extent) return &before;
+  }
+  if (it != by_addr_.end() && it->first - begin < len) return &it->second;
+  return nullptr;
+}
+
+const Block& ShadowHeap::insert(Block b) {
+  b.slot = static_cast<std::uint32_t>(slots_.size());
+  slots_.push_back(b.addr);
+  live_bytes_ += b.size;
+  return by_addr_.emplace(b.addr, b).first->second;
+}
+
+Block ShadowHeap::erase(std::uintptr_t addr) {
+  auto it = by_addr_.find(addr);
+  Block b = it->second;
+  by_addr_.erase(it);
+  live_bytes_ -= b.size;
+  std::uintptr_t last = slots_.back();
+  slots_.pop_back();
+  if (last != addr) {
+    slots_[b.slot] = last;
+    by_addr_.at(last).slot = b.slot;
+  }
+  return b;
+}
+
+Block ShadowHeap::detach(std::uintptr_t addr) {
+  auto it = by_addr_.find(addr);
+  Block b = it->second;
+  by_addr_.erase(it);
+  return b;
+}
+
+const Block& ShadowHeap::attach(const Block& old, Block moved) {
+  moved.slot = old.slot;
+  live_bytes_ += moved.size - old.size;
+  slots_[moved.slot] = moved.addr;
+  return by_addr_.emplace(moved.addr, moved).first->second;
+}
+
+void ShadowHeap::set_covered(std::uintptr_t addr, std::uint64_t covered) {
+  by_addr_.at(addr).covered = covered;
+}
+
+}  // namespace shadowheap

@@ -1,0 +1,104 @@
+#include "harness/interpreter.h"
+
+#include <gtest/gtest.h>
+
+#include "allocators/registry.h"
+#include "harness/tests/test_arena.h"
+#include "harness/trace.h"
+
+namespace shadowheap {
+namespace {
+
+std::optional<Violation> run_on(Allocator& a, const char* trace, InterpreterOptions o = {}) {
+  ParsedTrace p = parse_trace(trace);
+  EXPECT_EQ(p.error, "");
+  Interpreter interp(a, o);
+  auto v = interp.run(p.ops);
+  if (v) ADD_FAILURE() << interp.report(*v);
+  return v;
+}
+
+constexpr const char* kMixed = R"(
+alloc size=1 align=1
+alloc_zeroed size=100 align=16
+alloc size=4096 align=4096
+alloc size=24 align=64
+realloc slot=0 size=1000
+realloc slot=0 size=3
+fill_usable slot=1
+alloc_many count=50 size=48 align=16
+free_every stride=3 offset=1
+check_all
+alloc size=0xffffffffffffffff align=8
+alloc size=0x8000000000000000 align=1
+alloc size=0x100000001 align=1
+alloc_zeroed size=0xfffffffffffffff0 align=16
+realloc slot=2 size=0xffffffffffffff00
+alloc size=3000000 align=1048576
+realloc slot=3 size=5000000
+free slot=7
+free slot=0
+)";
+
+TEST(Interpreter, SystemPassesAMixedTrace) {
+  auto a = find_allocator("system")->make();
+  EXPECT_FALSE(run_on(*a, kMixed));
+}
+
+TEST(Interpreter, TestArenaPassesAMixedTrace) {
+  testing::TestArena a;
+  EXPECT_FALSE(run_on(a, kMixed));
+}
+
+TEST(Interpreter, FinishFreesEverything) {
+  auto a = find_allocator("system")->make();
+  Interpreter interp(*a);
+  for (const Op& op : parse_trace("alloc_many count=10 size=8 align=8").ops) interp.step(op);
+  EXPECT_EQ(interp.shadow().live_count(), 10u);
+  EXPECT_FALSE(interp.finish());
+  EXPECT_EQ(interp.shadow().live_count(), 0u);
+}
+
+TEST(Interpreter, OpsOnSlotsWithNothingLiveDoNothing) {
+  auto a = find_allocator("system")->make();
+  EXPECT_FALSE(run_on(*a,
+                      "free slot=3\nrealloc slot=1 size=8\nfill_usable slot=0\n"
+                      "free_every stride=1 offset=0"));
+}
+
+TEST(Interpreter, BigBlocksAreCheckedInWindows) {
+  // A change in the middle of a big block is outside the windows; a change in the tail is not.
+  testing::TestArena a;
+  Interpreter interp(a, {.fill_window = 256});
+  interp.step(alloc_op(4096, 8));
+  const Block& b = *interp.shadow().at_slot(0);
+  b.bytes()[2000] ^= 1;
+  EXPECT_FALSE(interp.step(check_all_op()));
+  b.bytes()[4000] ^= 1;
+  auto v = interp.step(check_all_op());
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->kind, ViolationKind::kContentChanged);
+  EXPECT_EQ(v->offset, 4000u);
+}
+
+TEST(Interpreter, ReportNamesEverything) {
+  testing::TestArena a;
+  Interpreter interp(a);
+  interp.step(alloc_op(16, 8));
+  interp.shadow().at_slot(0)->bytes()[5] = 0x42;
+  auto v = interp.step(check_all_op());
+  ASSERT_TRUE(v);
+  std::string r = interp.report(*v);
+  EXPECT_NE(r.find("VIOLATION content_changed"), std::string::npos) << r;
+  EXPECT_NE(r.find("allocator: test_arena"), std::string::npos) << r;
+  EXPECT_NE(r.find("op #1: check_all"), std::string::npos) << r;
+  EXPECT_NE(r.find("at offset 5"), std::string::npos) << r;
+  EXPECT_NE(r.find("actual:   42"), std::string::npos) << r;
+  EXPECT_NE(r.find("    alloc size=16 align=8\n    check_all\n"), std::string::npos) << r;
+  // The trace in the report parses back.
+  EXPECT_EQ(parse_trace(r.substr(r.find("trace ("))).error.find("line 1"), 0u);
+  EXPECT_EQ(parse_trace(r.substr(r.find('\n', r.find("trace (")))).ops, interp.history());
+}
+
+}  // namespace
+}  // namespace shadowheap

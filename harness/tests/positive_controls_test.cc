@@ -1,0 +1,171 @@
+// Every violation kind, made to fire by an allocator that breaks exactly that promise. A check
+// that cannot fire is a defect; these tests fail if one stops firing or fires as the wrong kind.
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "harness/asan.h"
+#include "harness/interpreter.h"
+#include "harness/tests/test_arena.h"
+#include "harness/trace.h"
+
+namespace shadowheap::testing {
+namespace {
+
+// Runs `trace` on `a` and returns the violation, failing the test if there is none.
+Violation expect_violation(Allocator& a, const char* trace) {
+  ParsedTrace parsed = parse_trace(trace);
+  EXPECT_EQ(parsed.error, "");
+  Interpreter interp(a);
+  std::optional<Violation> v = interp.run(parsed.ops);
+  if (!v) {
+    ADD_FAILURE() << "no violation for:\n" << trace;
+    return {};
+  }
+  std::cerr << interp.report(*v);
+  return *v;
+}
+
+TEST(PositiveControl, Misaligned) {
+  struct : TestArena {
+    void* allocate(std::size_t size, std::size_t align) override {
+      auto* p = static_cast<char*>(TestArena::allocate(size + 1, align));
+      return align >= 64 && p ? p + 1 : p;
+    }
+  } a;
+  EXPECT_EQ(expect_violation(a, "alloc size=8 align=8\nalloc size=64 align=64").kind,
+            ViolationKind::kMisaligned);
+}
+
+TEST(PositiveControl, Overlap) {
+  struct : TestArena {
+    void* allocate(std::size_t size, std::size_t align) override {
+      void* p = TestArena::allocate(size, align);
+      if (p && size == 24) used_ -= 8;  // the next block starts 8 bytes too early
+      return p;
+    }
+  } a;
+  EXPECT_EQ(expect_violation(a, "alloc size=24 align=8\nalloc size=16 align=8").kind,
+            ViolationKind::kOverlap);
+}
+
+TEST(PositiveControl, ImpossibleSuccess) {
+  struct : TestArena {
+    void* allocate(std::size_t size, std::size_t align) override {
+      return TestArena::allocate(size % 4096 + 1, align);  // size arithmetic that wraps
+    }
+  } a;
+  EXPECT_EQ(expect_violation(a, "alloc size=0xfffffffffffffff8 align=8").kind,
+            ViolationKind::kImpossibleSuccess);
+}
+
+TEST(PositiveControl, CapacityExceeded) {
+  TestArena a(/*capacity=*/100);
+  EXPECT_EQ(expect_violation(a, "alloc_many count=3 size=40 align=8").kind,
+            ViolationKind::kCapacityExceeded);
+}
+
+TEST(PositiveControl, ContentChanged) {
+  struct : TestArena {
+    void deallocate(void* p, std::size_t size, std::size_t align) override {
+      arena_[3] ^= 1;  // a free that writes into the first block
+      TestArena::deallocate(p, size, align);
+    }
+  } a;
+  EXPECT_EQ(expect_violation(a, "alloc size=16 align=8\nalloc size=16 align=8\nfree slot=1").kind,
+            ViolationKind::kContentChanged);
+}
+
+TEST(PositiveControl, ReallocLostContent) {
+  struct : TestArena {
+    void* reallocate(void* p, std::size_t old_size, std::size_t align,
+                     std::size_t new_size) override {
+      return TestArena::reallocate(p, old_size - 1, align, new_size);  // copies one byte short
+    }
+  } a;
+  Violation v = expect_violation(a, "alloc size=32 align=8\nrealloc slot=0 size=64");
+  EXPECT_EQ(v.kind, ViolationKind::kReallocLostContent);
+  EXPECT_EQ(v.offset, 31u);
+  EXPECT_EQ(v.expected.size(), 1u);
+}
+
+TEST(PositiveControl, FailedReallocDamaged) {
+  struct : TestArena {
+    void* reallocate(void* p, std::size_t, std::size_t, std::size_t) override {
+      std::memset(p, 0, 4);  // starts copying, runs out of memory, returns null
+      return nullptr;
+    }
+  } a;
+  EXPECT_EQ(expect_violation(a, "alloc size=32 align=8\nrealloc slot=0 size=64").kind,
+            ViolationKind::kFailedReallocDamaged);
+}
+
+TEST(PositiveControl, ZeroedNotZero) {
+  struct : TestArena {
+    void* allocate_zeroed(std::size_t size, std::size_t align) override {
+      return allocate(size, align);  // forgets to zero (the arena holds 0xAA)
+    }
+  } a;
+  Violation v = expect_violation(a, "alloc_zeroed size=40 align=8");
+  EXPECT_EQ(v.kind, ViolationKind::kZeroedNotZero);
+  EXPECT_EQ(v.actual[0], 0xAA);
+}
+
+TEST(PositiveControl, UsableSizeTooSmall) {
+  struct : TestArena {
+    std::size_t usable_size(const void* p) const override { return TestArena::usable_size(p) - 1; }
+  } a;
+  EXPECT_EQ(expect_violation(a, "alloc size=40 align=8").kind, ViolationKind::kUsableSizeTooSmall);
+}
+
+TEST(PositiveControl, UsableRangeOverlap) {
+  struct : TestArena {
+    std::size_t usable_size(const void* p) const override { return TestArena::usable_size(p) + 8; }
+  } a;
+  EXPECT_EQ(expect_violation(a, "alloc size=16 align=8\nalloc size=16 align=8").kind,
+            ViolationKind::kUsableRangeOverlap);
+}
+
+TEST(PositiveControl, UsableRangeOverwrittenIsContentChanged) {
+  // A usable range the allocator does not really own: fill_usable writes it, and the allocator's
+  // own metadata just past the block then overwrites it.
+  struct : TestArena {
+    void* allocate(std::size_t size, std::size_t align) override {
+      return TestArena::allocate(size + 8, align);  // reports 8 bytes of slack as usable
+    }
+    void deallocate(void* p, std::size_t size, std::size_t align) override {
+      std::memset(arena_ + 16 + 16 + 8, 0, 8);  // clobbers the second block's usable tail
+      TestArena::deallocate(p, size, align);
+    }
+  } a;
+  EXPECT_EQ(expect_violation(a,
+                             "alloc size=16 align=8\nalloc size=16 align=8\n"
+                             "fill_usable slot=1\nfree slot=0")
+                .kind,
+            ViolationKind::kContentChanged);
+}
+
+TEST(PositiveControl, FreedNotPoisoned) {
+  if (!asan::enabled()) GTEST_SKIP() << "needs AddressSanitizer (asan preset)";
+  struct Liar : TestArena {
+    Liar() { traits_.poisons_free = true; }  // declares poisoning but never poisons
+  } a;
+  EXPECT_EQ(expect_violation(a, "alloc size=64 align=8\nfree slot=0").kind,
+            ViolationKind::kFreedNotPoisoned);
+}
+
+TEST(PositiveControlDeathTest, Crash) {
+  install_crash_reporter();
+  struct : TestArena {
+    void deallocate(void*, std::size_t, std::size_t) override {
+      volatile int* null = nullptr;
+      *null = 1;
+    }
+  } a;
+  auto ops = parse_trace("alloc size=16 align=8\nfree slot=0").ops;
+  EXPECT_DEATH(Interpreter(a).run(ops),
+               "VIOLATION crash(.|\n)*op #1: free slot=0(.|\n)*alloc size=16 align=8");
+}
+
+}  // namespace
+}  // namespace shadowheap::testing

@@ -1,0 +1,39 @@
+#include "harness/trace.h"
+
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
+
+#include "harness/tests/op_gen.h"
+
+namespace shadowheap {
+namespace {
+
+RC_GTEST_PROP(Trace, RoundTrips, ()) {
+  const auto ops = *rc::gen::container<std::vector<Op>>(testing::arbitrary_op());
+  const std::string text = format_trace(ops);
+  ParsedTrace parsed = parse_trace(text);
+  RC_ASSERT(parsed.error == "");
+  RC_ASSERT(parsed.ops == ops);
+  RC_ASSERT(format_trace(parsed.ops) == text);
+}
+
+TEST(Trace, ReadsHexCommentsAndIndentation) {
+  ParsedTrace p = parse_trace("# a comment\n\n  alloc size=0xffffffffffffffff align=0x100000\n");
+  ASSERT_EQ(p.error, "");
+  ASSERT_EQ(p.ops.size(), 1u);
+  EXPECT_EQ(p.ops[0].size, UINT64_MAX);
+  EXPECT_EQ(p.ops[0].align(), 1u << 20);
+}
+
+TEST(Trace, RejectsBadLinesWithTheLineNumber) {
+  EXPECT_EQ(parse_trace("check_all\nalloc size=3 align=3").error,
+            "line 2: align must be a power of two");
+  EXPECT_EQ(parse_trace("alloc size=0 align=1").error, "line 1: size must be >= 1");
+  EXPECT_EQ(parse_trace("frobnicate").error, "line 1: unknown op 'frobnicate'");
+  EXPECT_EQ(parse_trace("free 3").error, "line 1: expected slot=NUMBER, got '3'");
+  EXPECT_EQ(parse_trace("free_every stride=0 offset=0").error, "line 1: stride must be >= 1");
+  EXPECT_EQ(parse_trace("check_all extra").error, "line 1: check_all takes 0 fields");
+}
+
+}  // namespace
+}  // namespace shadowheap

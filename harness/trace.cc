@@ -1,0 +1,171 @@
+#include "harness/trace.h"
+
+#include <array>
+#include <charconv>
+#include <cstdio>
+#include <map>
+
+namespace shadowheap {
+namespace {
+
+// Each op's name and the fields it prints, in order.
+enum class Field { kSize, kAlign, kSlot, kCount, kStride, kOffset };
+struct Syntax {
+  OpKind kind;
+  std::string_view name;
+  std::vector<Field> fields;
+};
+
+const std::vector<Syntax>& syntax() {
+  static const std::vector<Syntax> table = {
+      {OpKind::kAlloc, "alloc", {Field::kSize, Field::kAlign}},
+      {OpKind::kAllocZeroed, "alloc_zeroed", {Field::kSize, Field::kAlign}},
+      {OpKind::kFree, "free", {Field::kSlot}},
+      {OpKind::kRealloc, "realloc", {Field::kSlot, Field::kSize}},
+      {OpKind::kFillUsable, "fill_usable", {Field::kSlot}},
+      {OpKind::kCheckAll, "check_all", {}},
+      {OpKind::kAllocMany, "alloc_many", {Field::kCount, Field::kSize, Field::kAlign}},
+      {OpKind::kFreeEvery, "free_every", {Field::kStride, Field::kOffset}},
+  };
+  return table;
+}
+
+std::string_view field_name(Field f) {
+  constexpr std::array<std::string_view, 6> names = {"size",  "align",  "slot",
+                                                     "count", "stride", "offset"};
+  return names[static_cast<int>(f)];
+}
+
+std::string number(std::uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, v < (std::uint64_t{1} << 32) ? "%llu" : "0x%llx",
+                static_cast<unsigned long long>(v));
+  return buf;
+}
+
+std::uint64_t get(const Op& op, Field f) {
+  switch (f) {
+    case Field::kSize:
+      return op.size;
+    case Field::kAlign:
+      return op.align();
+    case Field::kSlot:
+    case Field::kOffset:
+      return op.slot;
+    case Field::kCount:
+    case Field::kStride:
+      return op.count;
+  }
+  return 0;
+}
+
+// Stores `v` into `op`; returns what is wrong with it, or empty.
+std::string set(Op& op, Field f, std::uint64_t v) {
+  switch (f) {
+    case Field::kSize:
+      if (v == 0) return "size must be >= 1";
+      op.size = v;
+      return {};
+    case Field::kAlign:
+      if (v == 0 || (v & (v - 1)) != 0) return "align must be a power of two";
+      op.align_log2 = log2_exact(v);
+      return {};
+    case Field::kStride:
+      if (v == 0) return "stride must be >= 1";
+      [[fallthrough]];
+    case Field::kCount:
+      if (v > UINT32_MAX) return "count too large";
+      op.count = static_cast<std::uint32_t>(v);
+      return {};
+    case Field::kSlot:
+    case Field::kOffset:
+      if (v > UINT32_MAX) return "slot too large";
+      op.slot = static_cast<std::uint32_t>(v);
+      return {};
+  }
+  return {};
+}
+
+bool parse_number(std::string_view s, std::uint64_t* v) {
+  int base = 10;
+  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+    s.remove_prefix(2);
+    base = 16;
+  }
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), *v, base);
+  return ec == std::errc() && end == s.data() + s.size() && !s.empty();
+}
+
+std::vector<std::string_view> words(std::string_view line) {
+  std::vector<std::string_view> out;
+  std::size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r')) ++i;
+    std::size_t j = i;
+    while (j < line.size() && line[j] != ' ' && line[j] != '\t' && line[j] != '\r') ++j;
+    if (j > i) out.push_back(line.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
+std::string parse_line(const std::vector<std::string_view>& w, Op* op) {
+  const Syntax* s = nullptr;
+  for (const auto& candidate : syntax())
+    if (candidate.name == w[0]) s = &candidate;
+  if (s == nullptr) return "unknown op '" + std::string(w[0]) + "'";
+  *op = Op{.kind = s->kind};
+  if (w.size() - 1 != s->fields.size())
+    return std::string(s->name) + " takes " + std::to_string(s->fields.size()) + " fields";
+  for (std::size_t i = 0; i < s->fields.size(); ++i) {
+    std::string_view want = field_name(s->fields[i]);
+    std::string_view word = w[i + 1];
+    std::uint64_t v;
+    if (word.substr(0, want.size()) != want || word.size() <= want.size() ||
+        word[want.size()] != '=' || !parse_number(word.substr(want.size() + 1), &v))
+      return "expected " + std::string(want) + "=NUMBER, got '" + std::string(word) + "'";
+    if (std::string err = set(*op, s->fields[i], v); !err.empty()) return err;
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string format_op(const Op& op) {
+  for (const auto& s : syntax()) {
+    if (s.kind != op.kind) continue;
+    std::string out(s.name);
+    for (Field f : s.fields) out += " " + std::string(field_name(f)) + "=" + number(get(op, f));
+    return out;
+  }
+  return "invalid_op";
+}
+
+std::string format_trace(const std::vector<Op>& ops) {
+  std::string out;
+  for (const Op& op : ops) out += format_op(op) + "\n";
+  return out;
+}
+
+ParsedTrace parse_trace(std::string_view text) {
+  ParsedTrace result;
+  std::size_t line_no = 0;
+  while (!text.empty()) {
+    ++line_no;
+    std::size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+    auto w = words(line);
+    if (w.empty() || w[0][0] == '#') continue;
+    Op op;
+    if (std::string err = parse_line(w, &op); !err.empty()) {
+      result.error = "line " + std::to_string(line_no) + ": " + err;
+      result.ops.clear();
+      return result;
+    }
+    result.ops.push_back(op);
+  }
+  return result;
+}
+
+}  // namespace shadowheap

@@ -1,0 +1,47 @@
+// What the harness reports when an allocator breaks its contract. Each kind names one promise.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "harness/op.h"
+
+namespace shadowheap {
+
+enum class ViolationKind : std::uint8_t {
+  kMisaligned,            // a block not aligned as asked
+  kOverlap,               // a block overlapping the requested bytes of a live block
+  kImpossibleSuccess,     // success for size > PTRDIFF_MAX, or a block that wraps the address space
+  kCapacityExceeded,      // live requested bytes above the declared capacity
+  kContentChanged,        // a live block's bytes changed while it was live
+  kReallocLostContent,    // realloc did not keep the first min(old, new) bytes
+  kFailedReallocDamaged,  // realloc answered null and the old block changed
+  kZeroedNotZero,         // allocate_zeroed returned a block with a non-zero byte
+  kUsableSizeTooSmall,    // usable_size below the requested size
+  kUsableRangeOverlap,    // the usable range reaches into another live block
+  kFreedNotPoisoned,      // (ASan) an allocator that poisons free memory left freed bytes usable
+  kCrash,                 // the allocator crashed or a sanitizer fired
+  kMaxValue = kCrash,
+};
+
+std::string_view kind_name(ViolationKind kind);
+// The kind called `name`; false if there is none.
+bool parse_kind(std::string_view name, ViolationKind* kind);
+
+struct Violation {
+  ViolationKind kind;
+  std::uint64_t op_index = 0;  // index of the op that exposed it (set by the interpreter)
+  std::string detail;          // addresses, sizes, blocks involved
+  // Where content is involved: the first differing offset, and bytes from there.
+  std::uint64_t offset = 0;
+  std::vector<std::uint8_t> expected, actual;
+};
+
+// The full report: allocator, op index, op, kind, detail, bytes in hex, and the trace up to and
+// including the failing op (`history`).
+std::string format_report(std::string_view allocator, const std::vector<Op>& history,
+                          const Violation& v);
+
+}  // namespace shadowheap
