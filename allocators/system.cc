@@ -2,21 +2,37 @@
 // if it fails one, the check is wrong.
 #include <malloc.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
+#include "allocators/asan_hooks.h"
 #include "allocators/registry.h"
 
 namespace shadowheap {
 namespace {
 
 constexpr std::size_t kMallocAlign = alignof(std::max_align_t);
+// posix_memalign reserves size + align, and under ASan shadows all of it on every call: past
+// 4 MiB, alignments would cost more than the rest of a fuzz input. They get null, which the
+// contract always allows; the hand-written allocators take huge alignments themselves.
+constexpr std::size_t kMaxAlign = std::size_t{1} << 22;
+
+// Blocks above 64 MiB that could exist get null here: a success would cost the C library a
+// memset or a copy of that size inside one fuzz input. Impossible sizes (above PTRDIFF_MAX) go
+// through, so the C library's own overflow checks are tested, except under ASan, whose malloc
+// refuses them with a printed warning per call.
+constexpr std::size_t kMaxBlock = std::size_t{64} << 20;
+bool refused(std::size_t size) {
+  return size > kMaxBlock && (kAsan || size <= static_cast<std::size_t>(PTRDIFF_MAX));
+}
 
 class SystemAllocator final : public Allocator {
  public:
   const AllocatorTraits& traits() const override { return traits_; }
 
   void* allocate(std::size_t size, std::size_t align) override {
+    if (refused(size) || align > kMaxAlign) return nullptr;
     if (align <= kMallocAlign) return std::malloc(size);
     void* p = nullptr;
     return posix_memalign(&p, align, size) == 0 ? p : nullptr;
@@ -26,11 +42,13 @@ class SystemAllocator final : public Allocator {
 
   void* reallocate(void* p, std::size_t old_size, std::size_t align,
                    std::size_t new_size) override {
+    if (refused(new_size)) return nullptr;
     if (align <= kMallocAlign) return std::realloc(p, new_size);
     return Allocator::reallocate(p, old_size, align, new_size);  // realloc drops the alignment
   }
 
   void* allocate_zeroed(std::size_t size, std::size_t align) override {
+    if (refused(size)) return nullptr;
     if (align <= kMallocAlign) return std::calloc(1, size);
     return Allocator::allocate_zeroed(size, align);
   }
@@ -40,7 +58,7 @@ class SystemAllocator final : public Allocator {
   }
 
  private:
-  AllocatorTraits traits_{.name = "system", .max_align = std::size_t{1} << 62, .thread_safe = true};
+  AllocatorTraits traits_{.name = "system", .max_align = kMaxAlign, .thread_safe = true};
 };
 
 }  // namespace

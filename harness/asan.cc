@@ -1,21 +1,15 @@
 #include "harness/asan.h"
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SHADOWHEAP_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define SHADOWHEAP_ASAN 1
-#endif
+#include "allocators/asan_hooks.h"
 
 #ifdef SHADOWHEAP_ASAN
-#include <sanitizer/asan_interface.h>
 
-// Huge requests must be answered with null, not abort the run; blocks above 1 GiB are refused so
-// that a lazily mapped multi-GiB success does not cost ASan a shadow memset per input.
+// Huge requests must be answered with null, not abort the run; blocks above kAsanMaxAllocation
+// are refused so that a lazily mapped success does not cost ASan a shadow memset per input.
+static_assert(shadowheap::kAsanMaxAllocation == std::size_t{64} << 20,
+              "keep the option below in step");
 extern "C" const char* __asan_default_options() {
-  return "allocator_may_return_null=1:max_allocation_size_mb=1024";
+  return "allocator_may_return_null=1:max_allocation_size_mb=64";
 }
 #endif
 

@@ -25,7 +25,10 @@ std::string describe(const Block& b) {
 }
 
 Violation violation(ViolationKind kind, std::string detail) {
-  return Violation{.kind = kind, .detail = std::move(detail)};
+  Violation v;
+  v.kind = kind;
+  v.detail = std::move(detail);
+  return v;
 }
 
 // The bytes from `offset`, expected (from `expect`) and actual, at most kShownBytes, up to `end`.
@@ -65,6 +68,7 @@ std::string Interpreter::report(const Violation& v) const {
 }
 
 std::optional<Violation> Interpreter::run(const std::vector<Op>& ops) {
+  history_.reserve(history_.size() + ops.size());
   for (const Op& op : ops)
     if (auto v = step(op)) return v;
   return finish();
@@ -126,22 +130,22 @@ std::optional<Violation> Interpreter::finish() {
 std::optional<Violation> Interpreter::admit(std::uintptr_t p, std::uint64_t size,
                                             std::uint8_t align_log2, std::uint64_t live_bytes_after,
                                             std::uint64_t* extent) const {
-  const std::string what = hex_addr(p) + " for size " + std::to_string(size);
+  auto what = [&] { return hex_addr(p) + " for size " + std::to_string(size); };
   if (size > kPtrdiffMax)
     return violation(ViolationKind::kImpossibleSuccess,
-                     "success " + what + " above PTRDIFF_MAX, which no object can have");
+                     "success " + what() + " above PTRDIFF_MAX, which no object can have");
   if (p > UINTPTR_MAX - size)
     return violation(ViolationKind::kImpossibleSuccess,
-                     "block " + what + " wraps around the end of the address space");
+                     "block " + what() + " wraps around the end of the address space");
   const std::uint64_t align = std::uint64_t{1} << align_log2;
   if (p % align != 0)
     return violation(ViolationKind::kMisaligned,
-                     "block " + what + " is not aligned to " + std::to_string(align) +
+                     "block " + what() + " is not aligned to " + std::to_string(align) +
                          " (address mod align = " + std::to_string(p % align) + ")");
   if (const Block* other = shadow_.first_overlap(p, size)) {
     bool in_requested = other->addr < p + size && p < other->addr + other->size;
     return violation(in_requested ? ViolationKind::kOverlap : ViolationKind::kUsableRangeOverlap,
-                     "block " + what + " overlaps live " + describe(*other) +
+                     "block " + what() + " overlaps live " + describe(*other) +
                          (in_requested ? ""
                                        : " (its reported usable range, " +
                                              std::to_string(other->extent) + " bytes)"));
@@ -149,21 +153,22 @@ std::optional<Violation> Interpreter::admit(std::uintptr_t p, std::uint64_t size
   const std::size_t capacity = allocator_.traits().capacity;
   if (capacity != 0 && live_bytes_after > capacity)
     return violation(ViolationKind::kCapacityExceeded,
-                     "block " + what + " brings live bytes to " + std::to_string(live_bytes_after) +
-                         ", above the declared capacity " + std::to_string(capacity));
+                     "block " + what() + " brings live bytes to " +
+                         std::to_string(live_bytes_after) + ", above the declared capacity " +
+                         std::to_string(capacity));
   std::uint64_t usable = allocator_.usable_size(reinterpret_cast<void*>(p));
   if (usable != 0 && usable < size)
     return violation(ViolationKind::kUsableSizeTooSmall,
-                     "usable_size " + std::to_string(usable) + " of block " + what);
+                     "usable_size " + std::to_string(usable) + " of block " + what());
   *extent = std::max(size, usable);
   if (*extent > size) {
     if (p > UINTPTR_MAX - *extent)
       return violation(ViolationKind::kUsableRangeOverlap,
-                       "usable range " + std::to_string(usable) + " of block " + what +
+                       "usable range " + std::to_string(usable) + " of block " + what() +
                            " wraps around the address space");
     if (const Block* other = shadow_.first_overlap(p, *extent))
       return violation(ViolationKind::kUsableRangeOverlap,
-                       "usable range " + std::to_string(usable) + " of block " + what +
+                       "usable range " + std::to_string(usable) + " of block " + what() +
                            " reaches live " + describe(*other));
   }
   return std::nullopt;
@@ -345,7 +350,10 @@ namespace {
 void report_crash(const char* what) {
   Interpreter* it = g_current;
   if (it == nullptr || it->history().empty()) return;
-  Violation v{.kind = ViolationKind::kCrash, .op_index = it->history().size() - 1, .detail = what};
+  Violation v;
+  v.kind = ViolationKind::kCrash;
+  v.op_index = it->history().size() - 1;
+  v.detail = what;
   std::string text = "\n" + it->report(v);
   (void)!write(STDERR_FILENO, text.data(), text.size());
 }

@@ -19,9 +19,9 @@
 namespace shadowheap {
 
 struct InterpreterOptions {
-  std::uint32_t check_every = 64;         // verify every live block after this many ops (0: never)
-  std::uint64_t fill_window = 64 * 1024;  // larger blocks carry the pattern in two windows
-  std::uint32_t max_alloc_many = 4096;    // cap on alloc_many's count
+  std::uint32_t check_every = 64;       // verify every live block after this many ops (0: never)
+  std::uint64_t fill_window = 4096;     // larger blocks carry the pattern in two windows
+  std::uint32_t max_alloc_many = 4096;  // cap on alloc_many's count
 };
 
 struct InterpreterStats {

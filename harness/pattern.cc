@@ -1,30 +1,61 @@
 #include "harness/pattern.h"
 
 namespace shadowheap {
+namespace {
+
+// Bytes [from, to) of one 8-byte word at `word_start`, compared or written through a copy so
+// that head and tail cost one pattern word, not one per byte.
+inline void write_part(unsigned char* base, std::uint64_t seed, std::uint64_t word_start,
+                       std::uint64_t from, std::uint64_t to) {
+  std::uint64_t w = pattern_word(seed, word_start / 8);
+  std::memcpy(base + from, reinterpret_cast<const unsigned char*>(&w) + (from - word_start),
+              to - from);
+}
+
+inline std::uint64_t mismatch_in_part(const unsigned char* base, std::uint64_t seed,
+                                      std::uint64_t word_start, std::uint64_t from,
+                                      std::uint64_t to) {
+  std::uint64_t w = pattern_word(seed, word_start / 8);
+  const auto* expect = reinterpret_cast<const unsigned char*>(&w);
+  for (std::uint64_t i = from; i < to; ++i)
+    if (base[i] != expect[i - word_start]) return i;
+  return kNoMismatch;
+}
+
+}  // namespace
 
 void fill_pattern(unsigned char* base, std::uint64_t seed, std::uint64_t from, std::uint64_t to) {
+  if (from >= to) return;
   std::uint64_t i = from;
-  for (; i < to && i % 8 != 0; ++i) base[i] = pattern_byte(seed, i);
+  if (i % 8 != 0) {
+    std::uint64_t end = std::min(to, (i | 7) + 1);
+    write_part(base, seed, i & ~std::uint64_t{7}, i, end);
+    i = end;
+  }
   for (; i + 8 <= to; i += 8) {
     std::uint64_t w = pattern_word(seed, i / 8);
     std::memcpy(base + i, &w, 8);
   }
-  for (; i < to; ++i) base[i] = pattern_byte(seed, i);
+  if (i < to) write_part(base, seed, i, i, to);
 }
 
 std::uint64_t find_pattern_mismatch(const unsigned char* base, std::uint64_t seed,
                                     std::uint64_t from, std::uint64_t to) {
+  if (from >= to) return kNoMismatch;
   std::uint64_t i = from;
-  for (; i < to && i % 8 != 0; ++i)
-    if (base[i] != pattern_byte(seed, i)) return i;
+  if (i % 8 != 0) {
+    std::uint64_t end = std::min(to, (i | 7) + 1);
+    if (std::uint64_t at = mismatch_in_part(base, seed, i & ~std::uint64_t{7}, i, end);
+        at != kNoMismatch)
+      return at;
+    i = end;
+  }
   for (; i + 8 <= to; i += 8) {
     std::uint64_t w;
     std::memcpy(&w, base + i, 8);
-    if (w != pattern_word(seed, i / 8)) break;  // the byte loop below finds which byte
+    if (w != pattern_word(seed, i / 8)) return mismatch_in_part(base, seed, i, i, i + 8);
   }
-  for (; i < to; ++i)
-    if (base[i] != pattern_byte(seed, i)) return i;
-  return kNoMismatch;
+  return i < to ? mismatch_in_part(base, seed, i, i, to) : kNoMismatch;
 }
 
 std::uint64_t find_nonzero(const unsigned char* base, std::uint64_t from, std::uint64_t to) {

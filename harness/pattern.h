@@ -4,9 +4,17 @@
 // a tail window only, so a lazily mapped multi-GiB success stays cheap.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+
+// The pattern loops carry no coverage worth a fuzzer's attention, only its cost.
+#if defined(__clang__)
+#define SHADOWHEAP_NO_COVERAGE __attribute__((no_sanitize("coverage")))
+#else
+#define SHADOWHEAP_NO_COVERAGE
+#endif
 
 namespace shadowheap {
 
@@ -28,14 +36,17 @@ inline std::uint8_t pattern_byte(std::uint64_t seed, std::uint64_t offset) {
 }
 
 // Writes the pattern of `seed` over bytes [from, to) of the block at `base`.
-void fill_pattern(unsigned char* base, std::uint64_t seed, std::uint64_t from, std::uint64_t to);
+SHADOWHEAP_NO_COVERAGE void fill_pattern(unsigned char* base, std::uint64_t seed,
+                                         std::uint64_t from, std::uint64_t to);
 
 // First offset in [from, to) whose byte differs from the pattern, or kNoMismatch.
-std::uint64_t find_pattern_mismatch(const unsigned char* base, std::uint64_t seed,
-                                    std::uint64_t from, std::uint64_t to);
+SHADOWHEAP_NO_COVERAGE std::uint64_t find_pattern_mismatch(const unsigned char* base,
+                                                           std::uint64_t seed, std::uint64_t from,
+                                                           std::uint64_t to);
 
 // First offset in [from, to) whose byte is not zero, or kNoMismatch.
-std::uint64_t find_nonzero(const unsigned char* base, std::uint64_t from, std::uint64_t to);
+SHADOWHEAP_NO_COVERAGE std::uint64_t find_nonzero(const unsigned char* base, std::uint64_t from,
+                                                  std::uint64_t to);
 
 // The ranges of a `length`-byte block that carry the pattern: all of it, or a head and a tail
 // window of `window` bytes each.

@@ -2,11 +2,6 @@
 
 namespace shadowheap {
 
-const Block* ShadowHeap::at_slot(std::uint64_t slot) const {
-  if (slots_.empty()) return nullptr;
-  return find(slots_[slot % slots_.size()]);
-}
-
 const Block* ShadowHeap::find(std::uintptr_t addr) const {
   auto it = by_addr_.find(addr);
   return it == by_addr_.end() ? nullptr : &it->second;
@@ -25,22 +20,23 @@ const Block* ShadowHeap::first_overlap(std::uintptr_t begin, std::uint64_t len) 
 
 const Block& ShadowHeap::insert(Block b) {
   b.slot = static_cast<std::uint32_t>(slots_.size());
-  slots_.push_back(b.addr);
   live_bytes_ += b.size;
-  return by_addr_.emplace(b.addr, b).first->second;
+  auto it = by_addr_.emplace(b.addr, b).first;
+  slots_.push_back(it);
+  return it->second;
 }
 
 Block ShadowHeap::erase(std::uintptr_t addr) {
   auto it = by_addr_.find(addr);
   Block b = it->second;
-  by_addr_.erase(it);
   live_bytes_ -= b.size;
-  std::uintptr_t last = slots_.back();
+  auto last = slots_.back();
   slots_.pop_back();
-  if (last != addr) {
+  if (last != it) {
     slots_[b.slot] = last;
-    by_addr_.at(last).slot = b.slot;
+    last->second.slot = b.slot;
   }
+  by_addr_.erase(it);
   return b;
 }
 
@@ -54,12 +50,20 @@ Block ShadowHeap::detach(std::uintptr_t addr) {
 const Block& ShadowHeap::attach(const Block& old, Block moved) {
   moved.slot = old.slot;
   live_bytes_ += moved.size - old.size;
-  slots_[moved.slot] = moved.addr;
-  return by_addr_.emplace(moved.addr, moved).first->second;
+  auto it = by_addr_.emplace(moved.addr, moved).first;
+  slots_[moved.slot] = it;
+  return it->second;
 }
 
 void ShadowHeap::set_covered(std::uintptr_t addr, std::uint64_t covered) {
   by_addr_.at(addr).covered = covered;
+}
+
+std::vector<std::uintptr_t> ShadowHeap::addresses_in_slot_order() const {
+  std::vector<std::uintptr_t> out;
+  out.reserve(slots_.size());
+  for (auto it : slots_) out.push_back(it->first);
+  return out;
 }
 
 }  // namespace shadowheap

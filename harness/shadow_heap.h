@@ -3,10 +3,12 @@
 //
 // Live blocks never overlap (the interpreter rejects any result that would), so sorting by start
 // also sorts by end, and one neighbour look-up answers "does this range touch a live block".
+// Its nodes come from a pool of its own, not from the allocator under test (which may be malloc).
 #pragma once
 
 #include <cstdint>
 #include <map>
+#include <memory_resource>
 #include <vector>
 
 namespace shadowheap {
@@ -27,11 +29,17 @@ struct Block {
 
 class ShadowHeap {
  public:
+  ShadowHeap() = default;
+  ShadowHeap(const ShadowHeap&) = delete;
+  ShadowHeap& operator=(const ShadowHeap&) = delete;
+
   std::size_t live_count() const { return slots_.size(); }
   std::uint64_t live_bytes() const { return live_bytes_; }
 
   // The live block at `slot` modulo the live count; nullptr when nothing is live.
-  const Block* at_slot(std::uint64_t slot) const;
+  const Block* at_slot(std::uint64_t slot) const {
+    return slots_.empty() ? nullptr : &slots_[slot % slots_.size()]->second;
+  }
   const Block* find(std::uintptr_t addr) const;
 
   // The live block with the lowest address whose [addr, addr + extent) meets [begin, begin + len).
@@ -51,11 +59,13 @@ class ShadowHeap {
   void for_each(F&& f) const {
     for (const auto& [addr, b] : by_addr_) f(b);
   }
-  std::vector<std::uintptr_t> addresses_in_slot_order() const { return slots_; }
+  std::vector<std::uintptr_t> addresses_in_slot_order() const;
 
  private:
-  std::map<std::uintptr_t, Block> by_addr_;
-  std::vector<std::uintptr_t> slots_;
+  using Map = std::pmr::map<std::uintptr_t, Block>;
+  std::pmr::unsynchronized_pool_resource pool_;
+  Map by_addr_{&pool_};
+  std::vector<Map::iterator> slots_;
   std::uint64_t live_bytes_ = 0;
 };
 

@@ -31,7 +31,7 @@ std::string_view kind_name(ViolationKind kind);
 bool parse_kind(std::string_view name, ViolationKind* kind);
 
 struct Violation {
-  ViolationKind kind;
+  ViolationKind kind = ViolationKind::kCrash;
   std::uint64_t op_index = 0;  // index of the op that exposed it (set by the interpreter)
   std::string detail;          // addresses, sizes, blocks involved
   // Where content is involved: the first differing offset, and bytes from there.

@@ -1,0 +1,164 @@
+// Throughput of the checks: the same op stream on each allocator, bare (direct calls, no checks)
+// and through the interpreter with the shadow heap; then fuzz executions per second for ~50-op
+// inputs (decoder + interpreter, as the fuzz target runs them). Prints a table.
+//
+//   throughput [--ops N] [--max-size BYTES] [--fuzz-inputs N] [--allocator NAME]...
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "allocators/registry.h"
+#include "fuzz/decoder.h"
+#include "harness/interpreter.h"
+#include "harness/pattern.h"
+
+namespace {
+
+using namespace shadowheap;
+using Clock = std::chrono::steady_clock;
+
+// A fixed-seed stream of alloc / free / realloc over blocks of 1..max_size bytes, with
+// about `live` blocks alive at a time.
+std::vector<Op> op_stream(std::size_t n, std::uint64_t max_size, std::uint32_t live) {
+  std::vector<Op> ops;
+  std::uint64_t s = 42;
+  std::uint32_t alive = 0;
+  auto next = [&] { return s = splitmix64(s); };
+  while (ops.size() < n) {
+    std::uint64_t r = next();
+    std::uint64_t size = 1 + r % max_size;
+    std::uint32_t slot = static_cast<std::uint32_t>(r >> 32);
+    if (alive < live / 2 || (alive < live && r % 3 == 0)) {
+      ops.push_back(alloc_op(size, std::uint64_t{1} << ((r >> 20) % 5)));
+      ++alive;
+    } else if (r % 5 == 0) {
+      ops.push_back(realloc_op(slot, size));
+    } else {
+      ops.push_back(free_op(slot));
+      --alive;
+    }
+  }
+  return ops;
+}
+
+// The same ops as direct calls, with the slot rule of the interpreter (swap-remove), no checks.
+void run_bare(Allocator& a, const std::vector<Op>& ops) {
+  struct Live {
+    void* p;
+    std::uint64_t size, align;
+  };
+  std::vector<Live> live;
+  for (const Op& op : ops) {
+    switch (op.kind) {
+      case OpKind::kAlloc:
+        if (void* p = a.allocate(op.size, op.align())) {
+          std::memset(p, 0x5a, op.size);  // the interpreter writes every byte too
+          live.push_back({p, op.size, op.align()});
+        }
+        break;
+      case OpKind::kFree: {
+        if (live.empty()) break;
+        std::size_t i = op.slot % live.size();
+        a.deallocate(live[i].p, live[i].size, live[i].align);
+        live[i] = live.back();
+        live.pop_back();
+        break;
+      }
+      case OpKind::kRealloc: {
+        if (live.empty()) break;
+        Live& b = live[op.slot % live.size()];
+        if (void* q = a.reallocate(b.p, b.size, b.align, op.size)) {
+          if (op.size > b.size) std::memset(static_cast<char*>(q) + b.size, 0x5a, op.size - b.size);
+          b = {q, op.size, b.align};
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  for (const Live& b : live) a.deallocate(b.p, b.size, b.align);
+}
+
+template <typename F>
+double seconds(F f) {
+  auto t0 = Clock::now();
+  f();
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::size_t n = 1'000'000;
+  std::uint64_t max_size = 256;
+  std::vector<std::string> names;
+  int fuzz_inputs = 2000;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--ops" && i + 1 < argc)
+      n = std::stoull(argv[++i]);
+    else if (a == "--max-size" && i + 1 < argc)
+      max_size = std::stoull(argv[++i]);
+    else if (a == "--allocator" && i + 1 < argc)
+      names.push_back(argv[++i]);
+    else if (a == "--fuzz-inputs" && i + 1 < argc)
+      fuzz_inputs = std::stoi(argv[++i]);
+    else {
+      std::fprintf(stderr,
+                   "usage: throughput [--ops N] [--max-size BYTES] [--fuzz-inputs N] "
+                   "[--allocator NAME]...\n");
+      return 2;
+    }
+  }
+  if (names.empty())
+    for (const auto& e : registered_allocators()) names.push_back(e.name);
+
+  // Fuzz-shaped inputs: fixed-seed random bytes, as many as decode to about 50 ops each.
+  std::vector<std::vector<std::uint8_t>> inputs;
+  std::uint64_t s = 7, decoded_ops = 0;
+  for (int i = 0; i < fuzz_inputs; ++i) {
+    std::vector<std::uint8_t> bytes(150);
+    for (auto& b : bytes) b = static_cast<std::uint8_t>((s = splitmix64(s)) >> 56);
+    decoded_ops += fuzz::decode(bytes.data(), bytes.size()).size();
+    inputs.push_back(std::move(bytes));
+  }
+
+  const auto ops = op_stream(n, max_size, 1000);
+  std::printf(
+      "op stream: %zu ops, blocks of 1..%llu bytes, ~1000 live; fuzz inputs: %.1f ops each\n",
+      ops.size(), static_cast<unsigned long long>(max_size),
+      inputs.empty() ? 0.0 : static_cast<double>(decoded_ops) / inputs.size());
+  std::printf("%-24s %14s %14s %8s %14s\n", "allocator", "bare ops/s", "checked ops/s", "ratio",
+              "fuzz exec/s");
+  for (const auto& name : names) {
+    const RegisteredAllocator* e = find_allocator(name);
+    if (e == nullptr) {
+      std::fprintf(stderr, "throughput: no allocator '%s'\n", name.c_str());
+      return 2;
+    }
+    double bare = seconds([&] {
+      auto a = e->make();
+      run_bare(*a, ops);
+    });
+    bool violated = false;
+    double checked = seconds([&] {
+      auto a = e->make();
+      Interpreter interp(*a, {.check_every = 0});
+      violated = interp.run(ops).has_value();
+    });
+    double fuzz = seconds([&] {
+      for (const auto& in : inputs) {
+        auto a = e->make();
+        Interpreter interp(*a);
+        violated |= interp.run(fuzz::decode(in.data(), in.size())).has_value();
+      }
+    });
+    std::printf("%-24s %14.0f %14.0f %7.2fx %14.0f%s\n", name.c_str(), ops.size() / bare,
+                ops.size() / checked, bare > 0 ? checked / bare : 0.0,
+                inputs.empty() ? 0.0 : inputs.size() / fuzz, violated ? "  (VIOLATION)" : "");
+  }
+  return 0;
+}

@@ -1,0 +1,219 @@
+#include "fuzz/decoder.h"
+
+#include <fuzzer/FuzzedDataProvider.h>
+
+#include <algorithm>
+#include <array>
+#include <limits>
+
+namespace shadowheap::fuzz {
+namespace {
+
+enum class AlignKind : std::uint8_t { kWord, kSmall, kPage, kLarge, kHuge, kMaxValue = kHuge };
+enum class SizeKind : std::uint8_t {
+  kTiny,
+  kPow2Edge,
+  kSmall,
+  kMedium,
+  kLarge,
+  kAlignEdge,
+  kHuge,
+  kExact,
+  kMaxValue = kExact
+};
+
+constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
+constexpr std::uint64_t kMaxManySize = 8 * 1024;
+constexpr std::array<std::uint64_t, 8> kHugeEdges = {
+    kMax,                    // SIZE_MAX
+    kMax / 2,                // PTRDIFF_MAX
+    kMax / 2 + 1,            // PTRDIFF_MAX + 1 = 2^63
+    std::uint64_t{1} << 32,  // just above 32 bits
+    std::uint64_t{1} << 31,
+    std::uint64_t{1} << 40,
+    kMax - 4095,  // a page short of the top: "-4096"
+    std::uint64_t{1} << 48,
+};
+
+std::uint64_t clamp_size(std::uint64_t base, int delta) {
+  if (delta < 0 && base <= static_cast<std::uint64_t>(-delta)) return 1;
+  if (delta > 0 && base > kMax - delta) return kMax;
+  return base + delta;
+}
+
+std::uint8_t decode_align(FuzzedDataProvider& in) {
+  switch (in.ConsumeEnum<AlignKind>()) {
+    case AlignKind::kWord:
+      return 3;
+    case AlignKind::kSmall:
+      return in.ConsumeIntegralInRange<std::uint8_t>(0, 4);
+    case AlignKind::kPage:
+      return in.ConsumeIntegralInRange<std::uint8_t>(0, 12);
+    case AlignKind::kLarge:
+      return in.ConsumeIntegralInRange<std::uint8_t>(0, 20);
+    case AlignKind::kHuge:
+      return in.ConsumeIntegralInRange<std::uint8_t>(21, 63);
+  }
+  return 0;
+}
+
+std::uint64_t decode_size(FuzzedDataProvider& in, std::uint8_t align_log2) {
+  const std::uint64_t align = std::uint64_t{1} << align_log2;
+  switch (in.ConsumeEnum<SizeKind>()) {
+    case SizeKind::kTiny:
+      return in.ConsumeIntegralInRange<std::uint64_t>(1, 64);
+    case SizeKind::kPow2Edge: {
+      int k = in.ConsumeIntegralInRange<int>(0, 20);
+      return clamp_size(std::uint64_t{1} << k, in.ConsumeIntegralInRange<int>(-8, 8));
+    }
+    case SizeKind::kSmall:
+      return in.ConsumeIntegralInRange<std::uint64_t>(1, 4096);
+    case SizeKind::kMedium:
+      return in.ConsumeIntegralInRange<std::uint64_t>(4096, 128 << 10);
+    case SizeKind::kLarge:
+      return in.ConsumeIntegralInRange<std::uint64_t>(128 << 10, 8 << 20);
+    case SizeKind::kAlignEdge: {
+      // 0..8: align * {1, 2, 4} + {-1, 0, +1}; 9..15: align >> (choice - 8), so size < align.
+      int choice = in.ConsumeIntegralInRange<int>(0, 15);
+      if (choice < 9) return clamp_size(align << (choice / 3), choice % 3 - 1);
+      return std::max<std::uint64_t>(align >> (choice - 8), 1);
+    }
+    case SizeKind::kHuge: {
+      std::uint64_t edge =
+          kHugeEdges[in.ConsumeIntegralInRange<std::size_t>(0, kHugeEdges.size() - 1)];
+      return clamp_size(edge, in.ConsumeIntegralInRange<int>(-8, 7));
+    }
+    case SizeKind::kExact:
+      return in.ConsumeIntegralInRange<std::uint64_t>(1, kMax);
+  }
+  return 1;
+}
+
+// Mirrors ConsumeIntegralInRange: appends the bytes, in reading order, that make it return `v`.
+template <typename T>
+void put(std::vector<std::uint8_t>& out, T min, T max, T v) {
+  const std::uint64_t range = static_cast<std::uint64_t>(max) - static_cast<std::uint64_t>(min);
+  const std::uint64_t x = static_cast<std::uint64_t>(v) - static_cast<std::uint64_t>(min);
+  int bytes = 0;
+  for (std::size_t offset = 0; offset < sizeof(T) * 8 && (range >> offset) > 0; offset += 8)
+    ++bytes;
+  for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<std::uint8_t>(x >> (8 * i)));
+}
+
+template <typename E>
+void put_enum(std::vector<std::uint8_t>& out, E e) {
+  put<std::uint32_t>(out, 0, static_cast<std::uint32_t>(E::kMaxValue),
+                     static_cast<std::uint32_t>(e));
+}
+
+void put_align(std::vector<std::uint8_t>& out, std::uint8_t log2) {
+  if (log2 <= 20) {
+    put_enum(out, AlignKind::kLarge);
+    put<std::uint8_t>(out, 0, 20, log2);
+  } else {
+    put_enum(out, AlignKind::kHuge);
+    put<std::uint8_t>(out, 21, 63, log2);
+  }
+}
+
+void put_size(std::vector<std::uint8_t>& out, std::uint64_t size) {
+  put_enum(out, SizeKind::kExact);
+  put<std::uint64_t>(out, 1, kMax, size);
+}
+
+void put_slot(std::vector<std::uint8_t>& out, std::uint32_t slot) {
+  put<std::uint8_t>(out, 0, 255, static_cast<std::uint8_t>(slot));
+}
+
+}  // namespace
+
+std::vector<Op> decode(const std::uint8_t* data, std::size_t size) {
+  FuzzedDataProvider in(data, size);
+  std::vector<Op> ops;
+  while (in.remaining_bytes() > 0 && ops.size() < kMaxOps) {
+    Op op{.kind = in.ConsumeEnum<OpKind>()};
+    switch (op.kind) {
+      case OpKind::kAlloc:
+      case OpKind::kAllocZeroed:
+        op.align_log2 = decode_align(in);
+        op.size = decode_size(in, op.align_log2);
+        break;
+      case OpKind::kFree:
+      case OpKind::kFillUsable:
+        op.slot = in.ConsumeIntegral<std::uint8_t>();
+        break;
+      case OpKind::kRealloc:
+        op.slot = in.ConsumeIntegral<std::uint8_t>();
+        op.size = decode_size(in, 0);
+        break;
+      case OpKind::kCheckAll:
+        break;
+      case OpKind::kAllocMany:  // many blocks of one size class: at most 8 KiB each
+        op.count = in.ConsumeIntegralInRange<std::uint32_t>(1, 128);
+        op.align_log2 = decode_align(in);
+        op.size = std::min<std::uint64_t>(decode_size(in, op.align_log2), kMaxManySize);
+        break;
+      case OpKind::kFreeEvery:
+        op.count = in.ConsumeIntegralInRange<std::uint32_t>(1, 8);
+        op.slot = in.ConsumeIntegralInRange<std::uint32_t>(0, op.count - 1);
+        break;
+    }
+    ops.push_back(op);
+  }
+  return ops;
+}
+
+std::string unencodable(const Op& op) {
+  switch (op.kind) {
+    case OpKind::kFree:
+    case OpKind::kFillUsable:
+    case OpKind::kRealloc:
+      return op.slot <= 255 ? "" : "slot above 255";
+    case OpKind::kAllocMany:
+      if (op.size > kMaxManySize) return "alloc_many size above 8 KiB";
+      return op.count >= 1 && op.count <= 128 ? "" : "alloc_many count outside 1..128";
+    case OpKind::kFreeEvery:
+      return op.count >= 1 && op.count <= 8 && op.slot < op.count
+                 ? ""
+                 : "free_every stride outside 1..8 or offset not below it";
+    default:
+      return "";
+  }
+}
+
+std::vector<std::uint8_t> encode(const std::vector<Op>& ops) {
+  std::vector<std::uint8_t> out;
+  for (const Op& op : ops) {
+    put_enum(out, op.kind);
+    switch (op.kind) {
+      case OpKind::kAlloc:
+      case OpKind::kAllocZeroed:
+        put_align(out, op.align_log2);
+        put_size(out, op.size);
+        break;
+      case OpKind::kFree:
+      case OpKind::kFillUsable:
+        put_slot(out, op.slot);
+        break;
+      case OpKind::kRealloc:
+        put_slot(out, op.slot);
+        put_size(out, op.size);
+        break;
+      case OpKind::kCheckAll:
+        break;
+      case OpKind::kAllocMany:
+        put<std::uint32_t>(out, 1, 128, op.count);
+        put_align(out, op.align_log2);
+        put_size(out, op.size);
+        break;
+      case OpKind::kFreeEvery:
+        put<std::uint32_t>(out, 1, 8, op.count);
+        put<std::uint32_t>(out, 0, op.count - 1, op.slot);
+        break;
+    }
+  }
+  std::reverse(out.begin(), out.end());  // the decoder reads from the end
+  return out;
+}
+
+}  // namespace shadowheap::fuzz

@@ -1,0 +1,51 @@
+// Fuzz input bytes -> ops, with FuzzedDataProvider. Only ConsumeIntegralInRange/ConsumeEnum are
+// used, so the input is read from its last byte backwards, one field after another; a mutated
+// byte changes one field, and the program stays close.
+//
+// Byte layout, in reading order (each field is big-endian over as many bytes as its range needs):
+//
+//   op        1  OpKind: alloc, alloc_zeroed, free, realloc, fill_usable, check_all,
+//                alloc_many, free_every
+//   alloc, alloc_zeroed:  align, size
+//   free, fill_usable:    slot (1 byte, taken modulo the live blocks)
+//   realloc:              slot (1), size
+//   check_all:            -
+//   alloc_many:           count (1: 1..128), align, size (sizes above 8 KiB read as 8 KiB)
+//   free_every:           stride (1: 1..8), offset (1: 0..stride-1)
+//
+//   align     1  AlignKind, then (but for kWord) 1 byte of log2:
+//                kWord: 8 | kSmall 0..4 | kPage 0..12 | kLarge 0..20 | kHuge 21..63
+//   size      1  SizeKind, then:
+//                kTiny        1 byte   1..64
+//                kPow2Edge    2 bytes  2^k + d, k 0..20, d -8..8 (at least 1)
+//                kSmall       2 bytes  1..4096
+//                kMedium      3 bytes  4 KiB..128 KiB
+//                kLarge       3 bytes  128 KiB..8 MiB
+//                kAlignEdge   1 byte   align * {1, 2, 4} + {-1, 0, +1}, or a fraction of align
+//                kHuge        2 bytes  an edge (SIZE_MAX, PTRDIFF_MAX, 2^32, 2^63, ...) + d, -8..7
+//                kExact       8 bytes  1..2^64-1 (what the encoder writes)
+//
+// Decoding stops when the input runs out or after kMaxOps ops.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "harness/op.h"
+
+namespace shadowheap::fuzz {
+
+inline constexpr std::size_t kMaxOps = 1024;
+
+std::vector<Op> decode(const std::uint8_t* data, std::size_t size);
+
+// Whether the decoder can produce `op`: slots up to 255, alloc_many counts 1..128 and sizes up
+// to 8 KiB, free_every strides 1..8. Empty if so, else what is out of range.
+std::string unencodable(const Op& op);
+
+// Bytes that decode to exactly `ops`; every op must be encodable.
+std::vector<std::uint8_t> encode(const std::vector<Op>& ops);
+
+}  // namespace shadowheap::fuzz

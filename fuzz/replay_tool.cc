@@ -1,0 +1,162 @@
+// shadowheap-replay: a fuzz input or a text trace in; the readable trace and the violation
+// report out, without libFuzzer.
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "allocators/registry.h"
+#include "fuzz/decoder.h"
+#include "harness/interpreter.h"
+#include "harness/trace.h"
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: shadowheap-replay [options] INPUT
+
+INPUT is a text trace (one op per line; see harness/trace.h) or a fuzz input (bytes).
+A trace may name its allocator and expected outcome in comment lines:
+  # allocator: system
+  # expect: none            (or a violation kind, e.g. realloc_lost_content)
+
+options:
+  --allocator NAME   allocator to run on (default: the trace's "# allocator:")
+  --expect OUTCOME   exit 0 only if the outcome is OUTCOME ("none" or a kind)
+  --gtest            also print a GoogleTest regression test for this trace
+  --encode OUT       write the fuzz input bytes for INPUT to OUT and exit
+  --list             print the registered allocators and exit
+exit status: 0 no violation (or the expected outcome), 1 violation, 2 usage or input error
+)";
+
+int fail(const std::string& what) {
+  std::fprintf(stderr, "shadowheap-replay: %s\n", what.c_str());
+  return 2;
+}
+
+// The value of a "# key: value" comment line in a trace, or "".
+std::string header(const std::string& text, const std::string& key) {
+  std::string needle = "# " + key + ":";
+  std::size_t at = text.find(needle);
+  if (at == std::string::npos) return "";
+  std::size_t begin = text.find_first_not_of(' ', at + needle.size());
+  std::size_t end = text.find('\n', begin);
+  return text.substr(begin, end == std::string::npos ? end : end - begin);
+}
+
+bool looks_like_text(const std::string& s) {
+  for (unsigned char c : s)
+    if (c != '\n' && c != '\t' && c != '\r' && (c < 0x20 || c > 0x7e)) return false;
+  return true;
+}
+
+std::string identifier(std::string s) {
+  for (char& c : s)
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  return s;
+}
+
+void print_gtest(const std::string& allocator, const shadowheap::Violation& v,
+                 const std::vector<shadowheap::Op>& ops) {
+  std::string trace = shadowheap::format_trace(ops);
+  char hash[16];
+  std::snprintf(hash, sizeof hash, "%08zx", std::hash<std::string>{}(trace)&0xffffffff);
+  std::printf(
+      "// Regression test: %s in %s, found by shadowheap. It fails until the bug is fixed.\n"
+      "#include <gtest/gtest.h>\n\n#include \"harness/replay.h\"\n\n"
+      "TEST(Regression, %s_%s_%s) {\n"
+      "  EXPECT_EQ(shadowheap::run_trace(\"%s\", R\"trace(\n%s)trace\"),\n            \"\");\n}\n",
+      std::string(shadowheap::kind_name(v.kind)).c_str(), allocator.c_str(),
+      identifier(allocator).c_str(), std::string(shadowheap::kind_name(v.kind)).c_str(), hash,
+      allocator.c_str(), trace.c_str());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string allocator, expect, encode_to, input;
+  bool gtest = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
+    if (a == "--allocator")
+      allocator = value();
+    else if (a == "--expect")
+      expect = value();
+    else if (a == "--encode")
+      encode_to = value();
+    else if (a == "--gtest")
+      gtest = true;
+    else if (a == "--list") {
+      for (const auto& e : shadowheap::registered_allocators()) std::printf("%s\n", e.name.c_str());
+      return 0;
+    } else if (a == "-h" || a == "--help") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    } else if (a[0] == '-' || !input.empty()) {
+      std::fputs(kUsage, stderr);
+      return fail("unexpected argument '" + a + "'");
+    } else {
+      input = a;
+    }
+  }
+  if (input.empty()) return fail("no INPUT given (see --help)");
+  std::ifstream in(input, std::ios::binary);
+  if (!in) return fail("cannot read input '" + input + "'");
+  std::string content((std::istreambuf_iterator<char>(in)), {});
+
+  std::vector<shadowheap::Op> ops;
+  if (looks_like_text(content)) {
+    shadowheap::ParsedTrace parsed = shadowheap::parse_trace(content);
+    if (!parsed.error.empty()) return fail(input + ": " + parsed.error);
+    ops = parsed.ops;
+    if (allocator.empty()) allocator = header(content, "allocator");
+    if (expect.empty()) expect = header(content, "expect");
+  } else {
+    ops = shadowheap::fuzz::decode(reinterpret_cast<const std::uint8_t*>(content.data()),
+                                   content.size());
+  }
+
+  if (!encode_to.empty()) {
+    for (const auto& op : ops)
+      if (std::string why = shadowheap::fuzz::unencodable(op); !why.empty())
+        return fail(input + ": '" + shadowheap::format_op(op) + "' cannot be encoded: " + why);
+    auto bytes = shadowheap::fuzz::encode(ops);
+    std::ofstream out(encode_to, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    return out ? 0 : fail("cannot write '" + encode_to + "'");
+  }
+
+  if (allocator.empty()) return fail("no allocator: pass --allocator NAME (see --list)");
+  const auto* entry = shadowheap::find_allocator(allocator);
+  if (entry == nullptr) return fail("no allocator registered as '" + allocator + "' (see --list)");
+  shadowheap::ViolationKind expected_kind{};
+  if (!expect.empty() && expect != "none" && !shadowheap::parse_kind(expect, &expected_kind))
+    return fail("--expect: '" + expect + "' is neither none nor a violation kind");
+
+  std::printf("# allocator: %s\n# %zu ops\n%s", allocator.c_str(), ops.size(),
+              shadowheap::format_trace(ops).c_str());
+  std::fflush(stdout);
+  shadowheap::install_crash_reporter();
+  auto instance = entry->make();
+  if (!instance) return fail("allocator '" + allocator + "' could not be created");
+  shadowheap::Interpreter interp(*instance);
+  auto v = interp.run(ops);
+  if (v) {
+    std::printf("\n%s", interp.report(*v).c_str());
+    if (gtest)
+      print_gtest(
+          allocator, *v,
+          std::vector<shadowheap::Op>(
+              ops.begin(), ops.begin() + std::min<std::size_t>(ops.size(), v->op_index + 1)));
+  } else {
+    std::printf("\nno violation\n");
+  }
+  if (expect.empty()) return v ? 1 : 0;
+  std::string outcome = v ? std::string(shadowheap::kind_name(v->kind)) : "none";
+  if (outcome == expect) return 0;
+  std::fprintf(stderr, "shadowheap-replay: expected %s, got %s\n", expect.c_str(), outcome.c_str());
+  return 1;
+}

@@ -1,0 +1,15 @@
+// The main of every GoogleTest binary: crash reports for interpreter runs, and RapidCheck runs
+// that are deterministic by default. RapidCheck seeds from the clock unless told otherwise, so
+// unless RC_PARAMS is set, a fixed seed is; RC_PARAMS="reproduce=..." replays a failure.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "harness/interpreter.h"
+
+int main(int argc, char** argv) {
+  setenv("RC_PARAMS", "seed=20261126", /*overwrite=*/0);
+  shadowheap::install_crash_reporter();
+  testing::InitGoogleTest(&argc, argv);
+  return RUN_ALL_TESTS();
+}
