@@ -1,0 +1,50 @@
+// Generators shared by the property suites: sizes and alignments weighted toward the regimes
+// where allocators break (small sizes, powers of two and their neighbours, huge requests).
+#pragma once
+
+#include <rapidcheck.h>
+
+#include <algorithm>
+#include <bit>
+#include <cstdint>
+#include <limits>
+
+namespace shadowheap::properties {
+
+inline rc::Gen<std::uint64_t> small_sizes() { return rc::gen::inRange<std::uint64_t>(1, 513); }
+
+// 2^k + d for k up to `max_log2`, d in -2..2, at least 1.
+inline rc::Gen<std::uint64_t> pow2_edges(int max_log2) {
+  return rc::gen::apply(
+      [](int k, int d) {
+        std::uint64_t base = std::uint64_t{1} << k;
+        return d < 0 && base <= static_cast<std::uint64_t>(-d) ? std::uint64_t{1} : base + d;
+      },
+      rc::gen::inRange(0, max_log2 + 1), rc::gen::inRange(-2, 3));
+}
+
+inline rc::Gen<std::uint64_t> huge_sizes() {
+  constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
+  return rc::gen::apply([](std::uint64_t edge, std::uint64_t back) { return edge - back; },
+                        rc::gen::element(kMax, kMax / 2 + 1, kMax / 2, (std::uint64_t{1} << 32) + 8,
+                                         std::uint64_t{1} << 48, kMax - 4095),
+                        rc::gen::inRange<std::uint64_t>(0, 16));
+}
+
+inline rc::Gen<std::uint64_t> sizes() {
+  return rc::gen::weightedOneOf<std::uint64_t>({{6, small_sizes()},
+                                                {3, pow2_edges(16)},
+                                                {1, rc::gen::inRange<std::uint64_t>(1, 1 << 20)},
+                                                {1, huge_sizes()}});
+}
+
+// Powers of two up to `max_align` (at most 2^20), mostly small.
+inline rc::Gen<std::uint64_t> alignments(std::uint64_t max_align) {
+  int top =
+      std::min(20, static_cast<int>(std::bit_width(std::max<std::uint64_t>(max_align, 1))) - 1);
+  return rc::gen::map(rc::gen::weightedOneOf<int>({{4, rc::gen::inRange(0, std::min(top, 4) + 1)},
+                                                   {1, rc::gen::inRange(0, top + 1)}}),
+                      [](int k) { return std::uint64_t{1} << k; });
+}
+
+}  // namespace shadowheap::properties

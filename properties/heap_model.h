@@ -1,0 +1,92 @@
+// The model-based suite's commands: one RapidCheck command per op, each holding a slot (a handle
+// into the model, never a pointer), re-checking its preconditions (shrinking replays commands on
+// other states), and showing itself as its trace line. The system under test is the interpreter
+// on a fresh allocator; the interpreter's shadow heap is the model that checks every result.
+#pragma once
+
+#include <rapidcheck.h>
+#include <rapidcheck/state.h>
+
+#include <memory>
+#include <ostream>
+
+#include "allocators/allocator.h"
+#include "harness/interpreter.h"
+#include "harness/trace.h"
+#include "properties/generators.h"
+
+namespace shadowheap::properties {
+
+// What the commands need to know to stay meaningful: how many blocks may be live (an upper
+// bound: the model cannot know which allocations the allocator will refuse).
+struct Model {
+  std::uint32_t may_be_live = 0;
+  std::uint64_t max_align = 0;
+};
+
+struct Sut {
+  explicit Sut(std::unique_ptr<Allocator> a) : allocator(std::move(a)), interp(*allocator) {}
+  std::unique_ptr<Allocator> allocator;
+  Interpreter interp;
+};
+
+using Command = rc::state::Command<Model, Sut>;
+
+class OpCommand : public Command {
+ public:
+  explicit OpCommand(Op op) : op_(op) {}
+
+  void checkPreconditions(const Model& m) const override {
+    if (uses_slot()) RC_PRE(op_.slot < m.may_be_live);
+  }
+  void apply(Model& m) const override {
+    if (op_.kind == OpKind::kAlloc || op_.kind == OpKind::kAllocZeroed) ++m.may_be_live;
+    if (op_.kind == OpKind::kAllocMany) m.may_be_live += op_.count;
+  }
+  void run(const Model&, Sut& sut) const override {
+    if (auto v = sut.interp.step(op_)) RC_FAIL(sut.interp.report(*v));
+  }
+  void show(std::ostream& os) const override { os << format_op(op_); }
+
+ private:
+  bool uses_slot() const {
+    return op_.kind == OpKind::kFree || op_.kind == OpKind::kRealloc ||
+           op_.kind == OpKind::kFillUsable;
+  }
+  Op op_;
+};
+
+// A command for the current model state: any op, slots among the blocks that may be live.
+inline rc::Gen<std::shared_ptr<const Command>> command_for(const Model& m) {
+  const std::uint32_t live = m.may_be_live;
+  auto slot =
+      live == 0 ? rc::gen::just<std::uint32_t>(0) : rc::gen::inRange<std::uint32_t>(0, live);
+  auto size = sizes();
+  auto align = alignments(m.max_align);
+  auto as_command = [](Op op) { return std::shared_ptr<const Command>(new OpCommand(op)); };
+  std::vector<rc::Gen<Op>> choices = {
+      rc::gen::apply([](std::uint64_t s, std::uint64_t a) { return alloc_op(s, a); }, size, align),
+      rc::gen::apply([](std::uint64_t s, std::uint64_t a) { return alloc_op(s, a, true); }, size,
+                     align),
+      rc::gen::just(check_all_op()),
+      rc::gen::apply(
+          [](std::uint32_t n, std::uint64_t s, std::uint64_t a) { return alloc_many_op(n, s, a); },
+          rc::gen::inRange<std::uint32_t>(1, 40), small_sizes(), align),
+      rc::gen::mapcat(rc::gen::inRange<std::uint32_t>(1, 5),
+                      [](std::uint32_t stride) {
+                        return rc::gen::map(rc::gen::inRange<std::uint32_t>(0, stride),
+                                            [stride](std::uint32_t offset) {
+                                              return free_every_op(stride, offset);
+                                            });
+                      }),
+  };
+  if (live > 0) {
+    choices.push_back(rc::gen::map(slot, free_op));
+    choices.push_back(rc::gen::map(slot, free_op));
+    choices.push_back(rc::gen::apply(realloc_op, slot, size));
+    choices.push_back(rc::gen::map(slot, fill_usable_op));
+  }
+  return rc::gen::map(rc::gen::join(rc::gen::elementOf(choices)), as_command);
+}
+
+}  // namespace shadowheap::properties
