@@ -2,6 +2,7 @@
 // report out, without libFuzzer.
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iterator>
@@ -28,6 +29,7 @@ options:
   --gtest            also print a GoogleTest regression test for this trace
   --encode OUT       write the fuzz input bytes for INPUT to OUT and exit
   --list             print the registered allocators and exit
+  --count-ops DIR    print the mean number of ops the inputs in DIR decode to, and exit
 exit status: 0 no violation (or the expected outcome), 1 violation, 2 usage or input error
 )";
 
@@ -73,6 +75,22 @@ void print_gtest(const std::string& allocator, const shadowheap::Violation& v,
       allocator.c_str(), trace.c_str());
 }
 
+int count_ops(const std::string& dir) {
+  std::error_code ec;
+  std::size_t files = 0, ops = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    std::ifstream in(e.path(), std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), {});
+    ops +=
+        shadowheap::fuzz::decode(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size())
+            .size();
+    ++files;
+  }
+  if (ec) return fail("cannot read folder '" + dir + "'");
+  std::printf("%.1f\n", files ? static_cast<double>(ops) / files : 0.0);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -89,6 +107,8 @@ int main(int argc, char** argv) {
       encode_to = value();
     else if (a == "--gtest")
       gtest = true;
+    else if (a == "--count-ops")
+      return count_ops(value());
     else if (a == "--list") {
       for (const auto& e : shadowheap::registered_allocators()) std::printf("%s\n", e.name.c_str());
       return 0;
