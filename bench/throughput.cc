@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "allocators/process.h"
 #include "allocators/registry.h"
 #include "fuzz/decoder.h"
 #include "harness/interpreter.h"
@@ -92,6 +93,7 @@ double seconds(F f) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  prepare_process(argv);
   std::size_t n = 1'000'000;
   std::uint64_t max_size = 256;
   std::vector<std::string> names;

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "allocators/process.h"
 #include "allocators/registry.h"
 #include "fuzz/decoder.h"
 #include "harness/interpreter.h"
@@ -24,6 +25,11 @@ const shadowheap::RegisteredAllocator& target_allocator() {
 }
 
 }  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int*, char*** argv) {
+  shadowheap::prepare_process(*argv);
+  return 0;
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::vector<shadowheap::Op> ops = shadowheap::fuzz::decode(data, size);

@@ -8,6 +8,7 @@
 #include <iterator>
 #include <vector>
 
+#include "allocators/process.h"
 #include "harness/interpreter.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size);
@@ -15,6 +16,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 namespace fs = std::filesystem;
 
 int main(int argc, char** argv) {
+  shadowheap::prepare_process(argv);
   shadowheap::install_crash_reporter();
   std::vector<fs::path> inputs;
   for (int i = 1; i < argc; ++i) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "allocators/process.h"
 #include "allocators/registry.h"
 #include "fuzz/decoder.h"
 #include "harness/interpreter.h"
@@ -94,6 +95,7 @@ int count_ops(const std::string& dir) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  shadowheap::prepare_process(argv);
   std::string allocator, expect, encode_to, input;
   bool gtest = false;
   for (int i = 1; i < argc; ++i) {

@@ -11,6 +11,9 @@ static_assert(shadowheap::kAsanMaxAllocation == std::size_t{64} << 20,
 extern "C" const char* __asan_default_options() {
   return "allocator_may_return_null=1:max_allocation_size_mb=64";
 }
+
+// tcmalloc registers its MallocExtension with a `new` it never frees, once per process.
+extern "C" const char* __lsan_default_suppressions() { return "leak:libtcmalloc_minimal.so\n"; }
 #endif
 
 namespace shadowheap::asan {

@@ -316,13 +316,17 @@ std::optional<Violation> Interpreter::check_poisoned() {
   const std::uintptr_t p = freed_addr_;
   freed_addr_ = 0;
   // The first 16 bytes may hold the allocator's free-list links; the rest must be poisoned.
-  if (!asan::enabled() || freed_size_ <= 16) return std::nullopt;
-  const std::uintptr_t last = p + freed_size_ - 1;
-  if (shadow_.first_overlap(last, 1) != nullptr) return std::nullopt;  // already handed out again
+  // ASan shadows 8-byte granules, and a granule the next block shares cannot be poisoned, so
+  // the byte checked is the last one of the last granule wholly inside the freed block.
+  if (!asan::enabled()) return std::nullopt;
+  const std::uintptr_t last = ((p + freed_size_) & ~std::uintptr_t{7}) - 1;
+  if (last < p + 16) return std::nullopt;
+  if (shadow_.first_overlap(last & ~std::uintptr_t{7}, 8) != nullptr)
+    return std::nullopt;  // already handed out again
   if (asan::is_poisoned(last)) return std::nullopt;
   return violation(ViolationKind::kFreedNotPoisoned,
                    "freed block " + hex_addr(p) + " size " + std::to_string(freed_size_) +
-                       ": its last byte is still addressable under ASan");
+                       ": byte " + std::to_string(last - p) + " is still addressable under ASan");
 }
 
 }  // namespace shadowheap

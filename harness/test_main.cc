@@ -5,9 +5,11 @@
 
 #include <cstdlib>
 
+#include "allocators/process.h"
 #include "harness/interpreter.h"
 
 int main(int argc, char** argv) {
+  shadowheap::prepare_process(argv);
   setenv("RC_PARAMS", "seed=20261126", /*overwrite=*/0);
   shadowheap::install_crash_reporter();
   testing::InitGoogleTest(&argc, argv);
