@@ -18,14 +18,9 @@ constexpr std::size_t kMallocAlign = alignof(std::max_align_t);
 // contract always allows; the hand-written allocators take huge alignments themselves.
 constexpr std::size_t kMaxAlign = std::size_t{1} << 22;
 
-// Blocks above 64 MiB that could exist get null here: a success would cost the C library a
-// memset or a copy of that size inside one fuzz input. Impossible sizes (above PTRDIFF_MAX) go
-// through, so the C library's own overflow checks are tested, except under ASan, whose malloc
-// refuses them with a printed warning per call.
-constexpr std::size_t kMaxBlock = std::size_t{64} << 20;
-bool refused(std::size_t size) {
-  return size > kMaxBlock && (kAsan || size <= static_cast<std::size_t>(PTRDIFF_MAX));
-}
+// Sizes too costly to succeed get null (asan_hooks.h); under ASan, so do impossible sizes,
+// which ASan's malloc refuses with a printed warning per call.
+bool refused(std::size_t size) { return too_costly(size) || (kAsan && size > kAsanMaxAllocation); }
 
 class SystemAllocator final : public Allocator {
  public:

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "allocators/asan_hooks.h"
 #include "allocators/registry.h"
 
 namespace shadowheap {
@@ -74,16 +75,17 @@ class JemallocAllocator final : public Allocator {
 
   const AllocatorTraits& traits() const override { return traits_; }
   void* allocate(std::size_t size, std::size_t align) override {
-    return jemalloc().mallocx(size, flags(align));
+    return too_costly(size) ? nullptr : jemalloc().mallocx(size, flags(align));
   }
   void* allocate_zeroed(std::size_t size, std::size_t align) override {
+    if (too_costly(size)) return nullptr;
     return jemalloc().mallocx(size, flags(align) | 0x40 /* MALLOCX_ZERO */);
   }
   void deallocate(void* p, std::size_t size, std::size_t align) override {
     jemalloc().sdallocx(p, size, flags(align));
   }
   void* reallocate(void* p, std::size_t, std::size_t align, std::size_t new_size) override {
-    return jemalloc().rallocx(p, new_size, flags(align));
+    return too_costly(new_size) ? nullptr : jemalloc().rallocx(p, new_size, flags(align));
   }
   std::size_t usable_size(const void* p) const override { return jemalloc().sallocx(p, 0); }
 
@@ -135,13 +137,16 @@ class MimallocAllocator final : public Allocator {
 
   const AllocatorTraits& traits() const override { return traits_; }
   void* allocate(std::size_t size, std::size_t align) override {
+    if (too_costly(size)) return nullptr;
     return mimalloc().malloc_aligned(heap_, avoid_700(size, align), align);
   }
   void* allocate_zeroed(std::size_t size, std::size_t align) override {
+    if (too_costly(size)) return nullptr;
     return mimalloc().zalloc_aligned(heap_, avoid_700(size, align), align);
   }
   void deallocate(void* p, std::size_t, std::size_t) override { mimalloc().free(p); }
   void* reallocate(void* p, std::size_t, std::size_t align, std::size_t new_size) override {
+    if (too_costly(new_size)) return nullptr;
     return mimalloc().realloc_aligned(heap_, p, avoid_700(new_size, align), align);
   }
   std::size_t usable_size(const void* p) const override { return mimalloc().usable_size(p); }
@@ -181,17 +186,17 @@ class TcmallocAllocator final : public Allocator {
   }
   const AllocatorTraits& traits() const override { return traits_; }
   void* allocate(std::size_t size, std::size_t align) override {
-    return refused(size) ? nullptr : tcmalloc().memalign(align, size);
+    return too_costly(size) ? nullptr : tcmalloc().memalign(align, size);
   }
   void* allocate_zeroed(std::size_t size, std::size_t align) override {
-    if (refused(size)) return nullptr;
+    if (too_costly(size)) return nullptr;
     if (align <= kMallocAlign) return tcmalloc().calloc(1, size);
     return Allocator::allocate_zeroed(size, align);
   }
   void deallocate(void* p, std::size_t, std::size_t) override { tcmalloc().free(p); }
   void* reallocate(void* p, std::size_t old_size, std::size_t align,
                    std::size_t new_size) override {
-    if (refused(new_size)) return nullptr;
+    if (too_costly(new_size)) return nullptr;
     if (align <= kMallocAlign) return tcmalloc().realloc(p, new_size);
     return Allocator::reallocate(p, old_size, align, new_size);  // tc_realloc drops alignment
   }
@@ -201,11 +206,7 @@ class TcmallocAllocator final : public Allocator {
 
  private:
   static constexpr std::size_t kMallocAlign = 8;  // tcmalloc's guarantee for small sizes
-  // As for system: blocks above 64 MiB that could exist get null, so that one fuzz input never
-  // memsets or copies gigabytes; impossible sizes still reach tcmalloc's own checks.
-  static bool refused(std::size_t size) {
-    return size > (std::size_t{64} << 20) && size <= static_cast<std::size_t>(PTRDIFF_MAX);
-  }
+
   AllocatorTraits traits_{
       .name = "tcmalloc", .max_align = std::size_t{1} << 20, .thread_safe = true};
 };
