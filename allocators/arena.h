@@ -40,18 +40,24 @@ class Arena {
   std::size_t size() const { return size_; }
   std::size_t offset(const void* p) const { return static_cast<const unsigned char*>(p) - base_; }
 
+  // Ranges are clipped to the arena, so that a wrong size (a bug under test) is reported by the
+  // harness rather than by an ASan CHECK on an impossible range.
+
   // Hands [p, p + n) to a caller: addressable from now on.
   void unpoison(const void* p, std::size_t n) {
-    high_ = std::max(high_, offset(p) + n);
+    const std::size_t from = offset(p);
+    if (from >= size_) return;
+    n = std::min(n, size_ - from);
+    high_ = std::max(high_, from + n);
     asan_unpoison(p, n);
   }
   // Makes [p, p + n) addressable for the allocator's own metadata, without moving the mark.
   void unpoison_meta(const void* p, std::size_t n) {
-    if (offset(p) < high_) asan_unpoison(p, n);
+    if (offset(p) < high_) asan_unpoison(p, std::min(n, size_ - offset(p)));
   }
   // Marks [p, p + n) free: poisoned, where it lies below the high-water mark.
   void poison(const void* p, std::size_t n) {
-    std::size_t from = offset(p);
+    const std::size_t from = offset(p);
     if (from < high_) asan_poison(p, std::min(n, high_ - from));
   }
 

@@ -65,6 +65,7 @@ class SlabAllocator final : public Allocator {
     const std::size_t r = run_of(p);
     Run& run = runs_[r];
     if (run.klass == kLarge) return release_runs(r, run.used);
+    if (run.klass == kNone) return;  // a block of a run already back in the pool (zoo only)
     auto* block = static_cast<unsigned char*>(p);
     const std::size_t size = kClasses[run.klass];
     std::memcpy(block, &run.free, sizeof run.free);
@@ -120,6 +121,7 @@ class SlabAllocator final : public Allocator {
 
   std::size_t usable_size(const void* p) const override {
     const Run& run = runs_[run_of(p)];
+    if (run.klass == kNone) return 0;
     return run.klass >= 0 ? kClasses[run.klass] : run.used * kRunSize;
   }
 
@@ -144,6 +146,7 @@ class SlabAllocator final : public Allocator {
       link_partial(*run);
     }
     const std::size_t size = kClasses[c];
+    const auto capacity = static_cast<std::uint32_t>(kRunSize / size);
     unsigned char* block;
     last_was_fresh_ = run->free == nullptr;
     if (run->free != nullptr) {
@@ -152,7 +155,7 @@ class SlabAllocator final : public Allocator {
     } else {
       block = run_base(run - runs_.data()) + run->fresh++ * size;
     }
-    if (++run->used == capacity_of(*run)) unlink_partial(*run);
+    if (++run->used == capacity) unlink_partial(*run, c);
     arena_.unpoison(block, size);
     return block;
   }
@@ -188,11 +191,12 @@ class SlabAllocator final : public Allocator {
     if (head != nullptr) head->prev_partial = &run;
     head = &run;
   }
-  void unlink_partial(Run& run) {
+  void unlink_partial(Run& run) { unlink_partial(run, run.klass); }
+  void unlink_partial(Run& run, std::size_t klass) {
     if (run.prev_partial != nullptr)
       run.prev_partial->next_partial = run.next_partial;
     else
-      partial_[run.klass] = run.next_partial;
+      partial_[klass] = run.next_partial;
     if (run.next_partial != nullptr) run.next_partial->prev_partial = run.prev_partial;
     run.next_partial = run.prev_partial = nullptr;
   }

@@ -3,6 +3,8 @@
 //   jemalloc: an arena of its own per instance (arenas.create / arena.<i>.destroy), no tcache.
 //   mimalloc: a heap of its own per instance (mi_heap_new / mi_heap_destroy).
 //   tcmalloc: one heap per process; an instance is independent in that it frees what it used.
+#include "allocators/thirdparty.h"
+
 #include <dlfcn.h>
 
 #include <cstdint>
@@ -127,13 +129,12 @@ const MimallocApi& mimalloc() {
 
 class MimallocAllocator final : public Allocator {
  public:
-  explicit MimallocAllocator(void* heap) : heap_(heap) {}
-  ~MimallocAllocator() override { mimalloc().heap_destroy(heap_); }
-  static std::unique_ptr<Allocator> make() {
-    if (!mimalloc().ok()) return nullptr;
-    void* heap = mimalloc().heap_new();
-    return heap ? std::make_unique<MimallocAllocator>(heap) : nullptr;
+  MimallocAllocator(void* heap, bool work_around_700)
+      : heap_(heap), work_around_700_(work_around_700) {
+    if (!work_around_700) traits_.name = "mimalloc_raw";
   }
+  ~MimallocAllocator() override { mimalloc().heap_destroy(heap_); }
+  static std::unique_ptr<Allocator> make() { return make_mimalloc(true); }
 
   const AllocatorTraits& traits() const override { return traits_; }
   void* allocate(std::size_t size, std::size_t align) override {
@@ -155,11 +156,13 @@ class MimallocAllocator final : public Allocator {
   // mimalloc 2.0.9 (Debian 12) returns blocks misaligned when size == align for 256, 512 and
   // 1024 (mimalloc#700; shadowheap finds it in one op: the zoo's mimalloc_raw). A size that is
   // not a multiple of the alignment avoids the faulty fast path.
-  static std::size_t avoid_700(std::size_t size, std::size_t align) {
+  std::size_t avoid_700(std::size_t size, std::size_t align) const {
+    if (!work_around_700_) return size;
     return align > 16 && size % align == 0 && size < SIZE_MAX ? size + 1 : size;
   }
   AllocatorTraits traits_{.name = "mimalloc", .max_align = std::size_t{1} << 20};
   void* heap_;
+  bool work_around_700_;
 };
 
 // --- tcmalloc ---------------------------------------------------------------------------------
@@ -212,6 +215,12 @@ class TcmallocAllocator final : public Allocator {
 };
 
 }  // namespace
+
+std::unique_ptr<Allocator> make_mimalloc(bool work_around_700) {
+  if (!mimalloc().ok()) return nullptr;
+  void* heap = mimalloc().heap_new();
+  return heap ? std::make_unique<MimallocAllocator>(heap, work_around_700) : nullptr;
+}
 
 SHADOWHEAP_REGISTER_ALLOCATOR(jemalloc, &JemallocAllocator::make);
 SHADOWHEAP_REGISTER_ALLOCATOR(mimalloc, &MimallocAllocator::make);

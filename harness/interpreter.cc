@@ -161,6 +161,9 @@ std::optional<Violation> Interpreter::admit(std::uintptr_t p, std::uint64_t size
     return violation(ViolationKind::kUsableSizeTooSmall,
                      "usable_size " + std::to_string(usable) + " of block " + what());
   *extent = std::max(size, usable);
+  if (auto v = check_addressable(p, std::min<std::uint64_t>(size, options_.fill_window * 2),
+                                 ViolationKind::kLiveBlockPoisoned, "handed out"))
+    return v;
   if (*extent > size) {
     if (p > UINTPTR_MAX - *extent)
       return violation(ViolationKind::kUsableRangeOverlap,
@@ -275,6 +278,9 @@ std::optional<Violation> Interpreter::fill_usable(const Block& b) {
   grown.covered = extent;
   const Block& back = shadow_.attach(taken, grown);
   if (v) return v;
+  if (auto poisoned = check_addressable(back.addr, back.extent, ViolationKind::kLiveBlockPoisoned,
+                                        "its usable range"))
+    return poisoned;
   fill(back);
   return std::nullopt;
 }
@@ -287,8 +293,31 @@ std::optional<Violation> Interpreter::check_all() const {
   return v;
 }
 
+// Under ASan, a block the harness is about to read or write must not be poisoned: if it is, the
+// allocator treats it as free (and reading it would end the run in an ASan report instead).
+std::optional<Violation> Interpreter::check_addressable(std::uintptr_t p, std::uint64_t n,
+                                                        ViolationKind kind,
+                                                        const char* when) const {
+  if (!asan::enabled()) return std::nullopt;
+  std::optional<Violation> v;
+  for_windows(n, options_.fill_window, [&](std::uint64_t from, std::uint64_t to) {
+    if (v || from >= to) return;
+    const std::uintptr_t bad = asan::first_poisoned(p + from, to - from);
+    if (bad == 0) return;
+    v = violation(kind, std::string("block ") + hex_addr(p) + " (" + when + "): byte " +
+                            std::to_string(bad - p) +
+                            " is poisoned, so the allocator treats the live block as free");
+  });
+  return v;
+}
+
 std::optional<Violation> Interpreter::verify(const Block& b, ViolationKind kind,
                                              const char* when) const {
+  if (auto v = check_addressable(
+          b.addr, b.covered,
+          kind == ViolationKind::kFailedReallocDamaged ? kind : ViolationKind::kLiveBlockPoisoned,
+          when))
+    return v;
   std::optional<Violation> v;
   for_windows(b.covered, options_.fill_window, [&](std::uint64_t from, std::uint64_t to) {
     std::uint64_t at = v ? kNoMismatch : find_pattern_mismatch(b.bytes(), b.seed, from, to);

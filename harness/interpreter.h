@@ -61,6 +61,8 @@ class Interpreter {
   std::optional<Violation> admit(std::uintptr_t p, std::uint64_t size, std::uint8_t align_log2,
                                  std::uint64_t live_bytes_after, std::uint64_t* extent) const;
   std::optional<Violation> verify(const Block& b, ViolationKind kind, const char* when) const;
+  std::optional<Violation> check_addressable(std::uintptr_t p, std::uint64_t n, ViolationKind kind,
+                                             const char* when) const;
   void fill(const Block& b) const;
   void note_freed(std::uintptr_t p, std::uint64_t size);
   std::optional<Violation> check_poisoned();

@@ -20,6 +20,7 @@ constexpr std::array<std::string_view, static_cast<int>(ViolationKind::kMaxValue
     "usable_size_too_small",
     "usable_range_overlap",
     "freed_not_poisoned",
+    "live_block_poisoned",
     "crash",
 };
 

@@ -22,6 +22,7 @@ enum class ViolationKind : std::uint8_t {
   kUsableSizeTooSmall,    // usable_size below the requested size
   kUsableRangeOverlap,    // the usable range reaches into another live block
   kFreedNotPoisoned,      // (ASan) an allocator that poisons free memory left freed bytes usable
+  kLiveBlockPoisoned,     // (ASan) a live block is poisoned: the allocator treats it as free
   kCrash,                 // the allocator crashed or a sanitizer fired
   kMaxValue = kCrash,
 };

@@ -14,6 +14,7 @@
 #include "harness/interpreter.h"
 #include "harness/trace.h"
 #include "properties/generators.h"
+#include "properties/suite.h"
 
 namespace shadowheap::properties {
 
@@ -25,9 +26,11 @@ struct Model {
 };
 
 struct Sut {
-  explicit Sut(std::unique_ptr<Allocator> a) : allocator(std::move(a)), interp(*allocator) {}
+  Sut(std::unique_ptr<Allocator> a, std::string name)
+      : allocator(std::move(a)), interp(*allocator), name(std::move(name)) {}
   std::unique_ptr<Allocator> allocator;
   Interpreter interp;
+  std::string name;  // the registered name, for the replay command
 };
 
 using Command = rc::state::Command<Model, Sut>;
@@ -44,7 +47,7 @@ class OpCommand : public Command {
     if (op_.kind == OpKind::kAllocMany) m.may_be_live += op_.count;
   }
   void run(const Model&, Sut& sut) const override {
-    if (auto v = sut.interp.step(op_)) RC_FAIL(sut.interp.report(*v));
+    if (auto v = sut.interp.step(op_)) fail_property(sut.interp, *v, sut.name);
   }
   void show(std::ostream& os) const override { os << format_op(op_); }
 

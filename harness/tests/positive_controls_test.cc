@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "allocators/asan_hooks.h"
 #include "harness/asan.h"
 #include "harness/interpreter.h"
 #include "harness/tests/test_arena.h"
@@ -152,6 +153,20 @@ TEST(PositiveControl, FreedNotPoisoned) {
   } a;
   EXPECT_EQ(expect_violation(a, "alloc size=64 align=8\nfree slot=0").kind,
             ViolationKind::kFreedNotPoisoned);
+}
+
+TEST(PositiveControl, LiveBlockPoisoned) {
+  if (!asan::enabled()) GTEST_SKIP() << "needs AddressSanitizer (asan preset)";
+  struct : TestArena {
+    void* allocate(std::size_t size, std::size_t align) override {
+      void* p = TestArena::allocate(size, align);
+      if (p && size == 48) asan_poison(arena_, 32);  // "frees" the first block behind our back
+      return p;
+    }
+  } a;
+  Violation v = expect_violation(a, "alloc size=32 align=8\nalloc size=48 align=8\ncheck_all");
+  asan_unpoison(a.arena_, 32);
+  EXPECT_EQ(v.kind, ViolationKind::kLiveBlockPoisoned);
 }
 
 TEST(PositiveControlDeathTest, Crash) {

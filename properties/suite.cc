@@ -1,0 +1,190 @@
+#include "properties/suite.h"
+
+#include <rapidcheck.h>
+#include <rapidcheck/state.h>
+
+#include <algorithm>
+#include <bit>
+
+#include "allocators/registry.h"
+#include "harness/interpreter.h"
+#include "harness/trace.h"
+#include "properties/generators.h"
+#include "properties/heap_model.h"
+
+namespace shadowheap::properties {
+namespace {
+
+std::uint64_t g_runs = 0;
+bool g_failed_once = false;
+
+std::unique_ptr<Allocator> make(const std::string& allocator) {
+  const RegisteredAllocator* entry = find_allocator(allocator);
+  RC_ASSERT(entry != nullptr);
+  auto a = entry->make();
+  RC_PRE(a != nullptr);
+  return a;
+}
+
+void fail(const Interpreter& interp, const Violation& v, const std::string& allocator) {
+  fail_property(interp, v, allocator);
+}
+
+// Runs `ops` (then finish) on a fresh instance; fails the property with the report.
+void run(const std::string& allocator, const std::vector<Op>& ops) {
+  ++g_runs;
+  auto a = make(allocator);
+  Interpreter interp(*a);
+  if (auto v = interp.run(ops)) fail(interp, *v, allocator);
+}
+
+// Random sequences of every op, shrunk to the shortest failing sequence.
+void model_based(const std::string& allocator) {
+  ++g_runs;
+  auto a = make(allocator);
+  Model model{.max_align = a->traits().max_align};
+  Sut sut(std::move(a), allocator);
+  rc::state::check(model, sut, &command_for);
+  if (auto v = sut.interp.finish()) fail(sut.interp, *v, allocator);
+}
+
+// Every power of two up to max_align, against sizes below, equal to and above it.
+void alignment_grid(const std::string& allocator) {
+  const std::uint64_t max_align =
+      std::min<std::uint64_t>(make(allocator)->traits().max_align, 1 << 20);
+  const auto top = *rc::gen::inRange<std::uint64_t>(0, std::bit_width(max_align));
+  std::vector<Op> ops;
+  for (std::uint64_t align = 1; align <= (std::uint64_t{1} << top); align *= 2) {
+    for (std::uint64_t size :
+         {align / 2, align - 1, align, align + 1, 2 * align, std::uint64_t{1}}) {
+      if (size == 0) continue;
+      ops.push_back(alloc_op(size, align));
+      ops.push_back(alloc_op(size, align, /*zeroed=*/true));
+    }
+    ops.push_back(free_every_op(2, 0));  // keep the heap from growing without bound
+  }
+  run(allocator, ops);
+}
+
+// Grow / shrink / grow through the in-place paths, with live neighbours on both sides.
+void realloc_chains(const std::string& allocator) {
+  const auto align = *alignments(make(allocator)->traits().max_align);
+  const auto first = *sizes();
+  const auto steps =
+      *rc::gen::container<std::vector<std::uint64_t>>(rc::gen::weightedOneOf<std::uint64_t>(
+          {{4, small_sizes()}, {2, pow2_edges(14)}, {1, huge_sizes()}}));
+  std::vector<Op> ops = {alloc_op(32, 8), alloc_op(first, align), alloc_op(32, 8)};
+  for (std::uint64_t s : steps) ops.push_back(realloc_op(1, s));
+  ops.push_back(check_all_op());
+  run(allocator, ops);
+}
+
+// Huge and overflowing sizes: null, or a real block.
+void huge_sizes_property(const std::string& allocator) {
+  const auto size = *huge_sizes();
+  const auto align = *alignments(std::uint64_t{1} << 20);
+  run(allocator, {alloc_op(16, 8), alloc_op(size, align), alloc_op(size, align, true),
+                  realloc_op(0, size), alloc_op(16, 8)});
+}
+
+// A recycled block must still be zeroed when asked.
+void zeroed_after_recycling(const std::string& allocator) {
+  const auto size =
+      *rc::gen::weightedOneOf<std::uint64_t>({{3, small_sizes()}, {1, pow2_edges(16)}});
+  const auto count = *rc::gen::inRange<std::uint32_t>(1, 64);
+  std::vector<Op> ops = {alloc_many_op(count, size, 8), free_every_op(1, 0)};
+  for (std::uint32_t i = 0; i < count; ++i) ops.push_back(alloc_op(size, 8, /*zeroed=*/true));
+  ops.push_back(realloc_op(0, size * 2));
+  ops.push_back(alloc_op(size, 8, /*zeroed=*/true));
+  run(allocator, ops);
+}
+
+// The whole usable range is writable and touches no neighbour.
+void usable_range(const std::string& allocator) {
+  const auto size = std::min<std::uint64_t>(*sizes(), 4096);
+  const auto count = *rc::gen::inRange<std::uint32_t>(1, 32);
+  std::vector<Op> ops = {alloc_many_op(count, size, 8)};
+  for (std::uint32_t i = 0; i < count; ++i) ops.push_back(fill_usable_op(i));
+  ops.push_back(free_every_op(2, 1));
+  ops.push_back(alloc_many_op(count, size, 8));
+  ops.push_back(check_all_op());
+  run(allocator, ops);
+}
+
+// A failed realloc leaves the old block intact: exhaust the allocator, then grow blocks.
+void failed_realloc(const std::string& allocator) {
+  const std::uint64_t capacity = make(allocator)->traits().capacity;
+  std::vector<Op> ops;
+  std::uint64_t size = *rc::gen::inRange<std::uint64_t>(1, 4097);
+  if (capacity != 0) {
+    // Blocks of 1/64 .. 1/16384 of the capacity, enough of them to pass it: null must follow.
+    const int k = *rc::gen::inRange(6, 15);
+    size = std::max<std::uint64_t>(capacity >> k, 1);
+    for (std::uint64_t left = capacity / size + 1; left > 0;) {
+      const std::uint64_t n = std::min<std::uint64_t>(left, 4096);
+      ops.push_back(alloc_many_op(static_cast<std::uint32_t>(n), size, 8));
+      left -= n;
+    }
+  }
+  ops.push_back(alloc_op(size, 8));
+  ops.push_back(realloc_op(0, *huge_sizes()));
+  ops.push_back(realloc_op(0, capacity != 0 ? capacity : (std::uint64_t{1} << 62)));
+  ops.push_back(realloc_op(1, size * 4));
+  ops.push_back(check_all_op());
+  run(allocator, ops);
+}
+
+// Deep states: many blocks of one size class, freed in patterns, reused, repeatedly.
+void deep_size_class_states(const std::string& allocator) {
+  const auto size =
+      *rc::gen::weightedOneOf<std::uint64_t>({{3, small_sizes()}, {1, pow2_edges(12)}});
+  const auto rounds = *rc::gen::inRange(1, 6);
+  std::vector<Op> ops;
+  for (int r = 0; r < rounds; ++r) {
+    ops.push_back(alloc_many_op(*rc::gen::inRange<std::uint32_t>(16, 200), size, 8));
+    const auto stride = *rc::gen::inRange<std::uint32_t>(1, 5);
+    ops.push_back(free_every_op(stride, *rc::gen::inRange<std::uint32_t>(0, stride)));
+    ops.push_back(alloc_op(size, 8, /*zeroed=*/true));
+  }
+  ops.push_back(check_all_op());
+  run(allocator, ops);
+}
+
+}  // namespace
+
+void fail_property(const Interpreter& interp, const Violation& v, const std::string& allocator) {
+  LastFailure& f = last_failure();
+  f.kind = kind_name(v.kind);
+  f.ops = std::min<std::uint64_t>(v.op_index + 1, interp.history().size());
+  if (!g_failed_once) f.runs_before = g_runs;
+  g_failed_once = true;
+  RC_FAIL(interp.report(v) + "  replay: save the trace above as t.trace, then\n" +
+          "    build/asan/fuzz/shadowheap-replay --allocator " + allocator + " t.trace\n");
+}
+
+LastFailure& last_failure() {
+  static LastFailure f;
+  return f;
+}
+
+void reset_counters() {
+  g_runs = 0;
+  g_failed_once = false;
+  last_failure() = {};
+}
+
+const std::vector<Property>& suite() {
+  static const std::vector<Property> all = {
+      {"ModelBasedSequences", &model_based},
+      {"AlignmentGrid", &alignment_grid},
+      {"ReallocChains", &realloc_chains},
+      {"HugeSizes", &huge_sizes_property},
+      {"ZeroedAfterRecycling", &zeroed_after_recycling},
+      {"UsableRangeIsTheCallers", &usable_range},
+      {"FailedReallocKeepsTheBlock", &failed_realloc},
+      {"DeepSizeClassStates", &deep_size_class_states},
+  };
+  return all;
+}
+
+}  // namespace shadowheap::properties

@@ -1,0 +1,36 @@
+// The property suite: every property, as a RapidCheck property over one registered allocator.
+// The allocator tests (heap_properties_test.cc) expect each to pass for every allocator; the zoo
+// (zoo/) expects the suite to catch each seeded bug. A failing property ends in RC_FAIL with the
+// violation report, whose trace is the shrunk counterexample.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "harness/interpreter.h"
+
+namespace shadowheap::properties {
+
+struct Property {
+  const char* name;
+  void (*body)(const std::string& allocator);  // uses RC_* macros; call through rc::check
+};
+
+const std::vector<Property>& suite();
+
+// The outcome of the last run of a property that failed: what the zoo table reports.
+struct LastFailure {
+  std::string kind;               // violation kind
+  std::uint64_t ops = 0;          // ops up to and including the failing one
+  std::uint64_t runs_before = 0;  // property runs before the first failure
+};
+LastFailure& last_failure();
+// Counts property runs; reset before rc::check.
+void reset_counters();
+
+// Records the failure for last_failure() and fails the property with the violation report.
+[[noreturn]] void fail_property(const Interpreter& interp, const Violation& v,
+                                const std::string& allocator);
+
+}  // namespace shadowheap::properties
