@@ -9,7 +9,13 @@
 
 namespace shadowheap {
 
-enum class BumpBug { kNone, kGrowOverNeighbour, kHugeWraps, kLargeAlignIgnored };
+enum class BumpBug {
+  kNone,
+  kGrowOverNeighbour,
+  kHugeWraps,
+  kLargeAlignIgnored,
+  kCapacityUnderstated
+};
 
 template <BumpBug kBug = BumpBug::kNone>
 class BumpAllocator final : public Allocator {
@@ -71,7 +77,9 @@ class BumpAllocator final : public Allocator {
  private:
   AllocatorTraits traits_{.name = "bump",
                           .max_align = std::size_t{1} << 20,
-                          .capacity = kArenaSize,
+                          .capacity = kBug == BumpBug::kCapacityUnderstated
+                                          ? kArenaSize / 2  // BUG: half
+                                          : kArenaSize,
                           .poisons_free = true};
   Arena arena_{kArenaSize};
   std::size_t top_ = 0;

@@ -9,7 +9,7 @@
 
 namespace shadowheap {
 
-enum class PoolBug { kNone, kUsableOverReported, kLinkIntoNeighbour, kCapacityUnderstated };
+enum class PoolBug { kNone, kUsableOverReported, kLinkIntoNeighbour };
 
 template <PoolBug kBug = PoolBug::kNone>
 class PoolAllocator final : public Allocator {
@@ -57,12 +57,8 @@ class PoolAllocator final : public Allocator {
   }
 
  private:
-  AllocatorTraits traits_{.name = "pool",
-                          .max_align = kBlock,
-                          .capacity = kBug == PoolBug::kCapacityUnderstated
-                                          ? kBlock * kBlocks / 2  // BUG: half
-                                          : kBlock * kBlocks,
-                          .poisons_free = true};
+  AllocatorTraits traits_{
+      .name = "pool", .max_align = kBlock, .capacity = kBlock * kBlocks, .poisons_free = true};
   Arena arena_{kBlock * kBlocks};
   unsigned char* free_ = nullptr;
   std::size_t fresh_ = 0;  // blocks [fresh_, kBlocks) were never handed out

@@ -41,6 +41,18 @@ std::uint64_t clamp_size(std::uint64_t base, int delta) {
   return base + delta;
 }
 
+// alloc_many's count byte: 0..127 are 1..128 blocks; 128..251 are 160..4096 in steps of 32,
+// and 252..255 are 4096 too.
+std::uint32_t decode_count(std::uint8_t b) {
+  return b < 128 ? b + 1u : std::min(4096u, (b - 123u) * 32u);
+}
+std::uint8_t encode_count(std::uint32_t count) {
+  return static_cast<std::uint8_t>(count <= 128 ? count - 1 : count / 32 + 123);
+}
+bool count_encodable(std::uint32_t count) {
+  return (count >= 1 && count <= 128) || (count >= 160 && count <= 4096 && count % 32 == 0);
+}
+
 std::uint8_t decode_align(FuzzedDataProvider& in) {
   switch (in.ConsumeEnum<AlignKind>()) {
     case AlignKind::kWord:
@@ -149,7 +161,7 @@ std::vector<Op> decode(const std::uint8_t* data, std::size_t size) {
       case OpKind::kCheckAll:
         break;
       case OpKind::kAllocMany:  // many blocks of one size class: at most 8 KiB each
-        op.count = in.ConsumeIntegralInRange<std::uint32_t>(1, 128);
+        op.count = decode_count(in.ConsumeIntegral<std::uint8_t>());
         op.align_log2 = decode_align(in);
         op.size = std::min<std::uint64_t>(decode_size(in, op.align_log2), kMaxManySize);
         break;
@@ -171,7 +183,8 @@ std::string unencodable(const Op& op) {
       return op.slot <= 255 ? "" : "slot above 255";
     case OpKind::kAllocMany:
       if (op.size > kMaxManySize) return "alloc_many size above 8 KiB";
-      return op.count >= 1 && op.count <= 128 ? "" : "alloc_many count outside 1..128";
+      return count_encodable(op.count) ? ""
+                                       : "alloc_many count not 1..128 or a multiple of 32 to 4096";
     case OpKind::kFreeEvery:
       return op.count >= 1 && op.count <= 8 && op.slot < op.count
                  ? ""
@@ -202,7 +215,7 @@ std::vector<std::uint8_t> encode(const std::vector<Op>& ops) {
       case OpKind::kCheckAll:
         break;
       case OpKind::kAllocMany:
-        put<std::uint32_t>(out, 1, 128, op.count);
+        put<std::uint8_t>(out, 0, 255, encode_count(op.count));
         put_align(out, op.align_log2);
         put_size(out, op.size);
         break;

@@ -37,11 +37,11 @@ const std::vector<Bug>& bugs() {
        "after 16 frees, a free writes its link word into the next block",
        {"content_changed", "live_block_poisoned"},
        true},
-      {"pool_capacity_understated",
+      {"bump_capacity_understated",
        "(declared traits)",
        "declares half the capacity it really serves",
        {"capacity_exceeded"},
-       true},
+       false},
       {"slab_run_released_on_partial_list",
        "jemalloc#241 (cousin)",
        "an emptied run returns to the page pool but stays on its class's partial list",
@@ -135,8 +135,8 @@ SHADOWHEAP_REGISTER_ALLOCATOR(zoo_pool_usable_over_reported,
                               variant<PoolAllocator<PoolBug::kUsableOverReported>>());
 SHADOWHEAP_REGISTER_ALLOCATOR(zoo_pool_link_into_neighbour,
                               variant<PoolAllocator<PoolBug::kLinkIntoNeighbour>>());
-SHADOWHEAP_REGISTER_ALLOCATOR(zoo_pool_capacity_understated,
-                              variant<PoolAllocator<PoolBug::kCapacityUnderstated>>());
+SHADOWHEAP_REGISTER_ALLOCATOR(zoo_bump_capacity_understated,
+                              variant<BumpAllocator<BumpBug::kCapacityUnderstated>>());
 SHADOWHEAP_REGISTER_ALLOCATOR(zoo_slab_run_released_on_partial_list,
                               variant<SlabAllocator<SlabBug::kReleaseRunOnPartialList>>());
 SHADOWHEAP_REGISTER_ALLOCATOR(zoo_slab_class_alignment,
