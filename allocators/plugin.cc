@@ -1,0 +1,207 @@
+#include "allocators/plugin.h"
+
+#include <dlfcn.h>
+#include <link.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "allocators/asan_hooks.h"
+#include "include/shadowheap/aut_plugin.h"
+
+namespace shadowheap {
+namespace {
+
+// An allocator behind the ABI's table of function pointers.
+class AbiAllocator final : public Allocator {
+ public:
+  AbiAllocator(const aut_plugin* table, void* self) : t_(table), self_(self) {
+    traits_.name = std::string("plugin:") + table->name;
+    traits_.max_align = table->max_align;
+    traits_.capacity = table->capacity;
+    traits_.thread_safe = (table->flags & AUT_THREAD_SAFE) != 0;
+  }
+  ~AbiAllocator() override { t_->destroy(self_); }
+
+  const AllocatorTraits& traits() const override { return traits_; }
+  void* allocate(std::size_t size, std::size_t align) override {
+    return t_->alloc(self_, size, align);
+  }
+  void deallocate(void* p, std::size_t size, std::size_t align) override {
+    t_->dealloc(self_, p, size, align);
+  }
+  void* reallocate(void* p, std::size_t old_size, std::size_t align,
+                   std::size_t new_size) override {
+    if (t_->realloc == nullptr) return Allocator::reallocate(p, old_size, align, new_size);
+    return t_->realloc(self_, p, old_size, align, new_size);
+  }
+  void* allocate_zeroed(std::size_t size, std::size_t align) override {
+    if (t_->alloc_zeroed == nullptr) return Allocator::allocate_zeroed(size, align);
+    return t_->alloc_zeroed(self_, size, align);
+  }
+  std::size_t usable_size(const void* p) const override {
+    return t_->usable_size ? t_->usable_size(self_, p) : 0;
+  }
+
+ private:
+  const aut_plugin* t_;
+  void* self_;
+  AllocatorTraits traits_;
+};
+
+// malloc-family mode: the library's malloc, free and whatever else it has.
+struct MallocFamily {
+  void* (*malloc)(std::size_t);
+  void (*free)(void*);
+  void* (*realloc)(void*, std::size_t);
+  void* (*calloc)(std::size_t, std::size_t);
+  int (*posix_memalign)(void**, std::size_t, std::size_t);
+  void* (*aligned_alloc)(std::size_t, std::size_t);
+  std::size_t (*usable)(void*);
+};
+
+class MallocFamilyAllocator final : public Allocator {
+ public:
+  MallocFamilyAllocator(const MallocFamily* f, const std::string& name) : f_(f) {
+    traits_.name = name;
+    traits_.max_align = f->posix_memalign || f->aligned_alloc ? std::size_t{1} << 20 : kMallocAlign;
+  }
+  const AllocatorTraits& traits() const override { return traits_; }
+  void* allocate(std::size_t size, std::size_t align) override {
+    if (too_costly(size)) return nullptr;
+    if (align <= kMallocAlign) return f_->malloc(size);
+    if (align > traits_.max_align) return nullptr;
+    if (f_->posix_memalign != nullptr) {
+      void* p = nullptr;
+      return f_->posix_memalign(&p, align, size) == 0 ? p : nullptr;
+    }
+    return f_->aligned_alloc(align, (size + align - 1) / align * align);
+  }
+  void deallocate(void* p, std::size_t, std::size_t) override { f_->free(p); }
+  void* reallocate(void* p, std::size_t old_size, std::size_t align,
+                   std::size_t new_size) override {
+    if (too_costly(new_size)) return nullptr;
+    if (align <= kMallocAlign && f_->realloc != nullptr) return f_->realloc(p, new_size);
+    return Allocator::reallocate(p, old_size, align, new_size);
+  }
+  void* allocate_zeroed(std::size_t size, std::size_t align) override {
+    if (too_costly(size)) return nullptr;
+    if (align <= kMallocAlign && f_->calloc != nullptr) return f_->calloc(1, size);
+    return Allocator::allocate_zeroed(size, align);
+  }
+  std::size_t usable_size(const void* p) const override {
+    return f_->usable ? f_->usable(const_cast<void*>(p)) : 0;
+  }
+
+ private:
+  // jemalloc and tcmalloc align small blocks to their size class (malloc(8) may be 8-aligned),
+  // so plain malloc, calloc and realloc serve alignments up to 8 only.
+  static constexpr std::size_t kMallocAlign = 8;
+  const MallocFamily* f_;
+  AllocatorTraits traits_;
+};
+
+std::string fail(std::string* error, const std::string& path, const std::string& what) {
+  *error = "plugin " + path + ": " + what;
+  return *error;
+}
+
+bool is_pow2(std::size_t x) { return x != 0 && (x & (x - 1)) == 0; }
+
+}  // namespace
+
+AllocatorFactory load_plugin(const std::string& path, std::string* error) {
+  struct stat st;
+  if (path.find('/') != std::string::npos && stat(path.c_str(), &st) != 0) {
+    fail(error, path, "no such file");
+    return {};
+  }
+  void* lib = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (lib == nullptr) {
+    fail(error, path, std::string("not a loadable shared library: ") + dlerror());
+    return {};
+  }
+  using Entry = const aut_plugin* (*)();
+  if (auto entry = reinterpret_cast<Entry>(dlsym(lib, "aut_plugin_v1"))) {
+    const aut_plugin* t = entry();
+    if (t == nullptr) return fail(error, path, "aut_plugin_v1() returned NULL"), AllocatorFactory{};
+    if (t->abi_version != AUT_ABI_VERSION)
+      return fail(error, path,
+                  "wrong abi_version " + std::to_string(t->abi_version) +
+                      " (this harness speaks version 1)"),
+             AllocatorFactory{};
+    if ((t->flags & ~AUT_THREAD_SAFE) != 0)
+      return fail(error, path, "unknown flags set (only AUT_THREAD_SAFE is defined)"),
+             AllocatorFactory{};
+    if (t->name == nullptr) return fail(error, path, "name is NULL"), AllocatorFactory{};
+    if (!is_pow2(t->max_align))
+      return fail(error, path,
+                  "max_align " + std::to_string(t->max_align) + " is not a power of two"),
+             AllocatorFactory{};
+    for (auto [fn, what] : {std::pair{(void*)t->create, "create"},
+                            {(void*)t->destroy, "destroy"},
+                            {(void*)t->alloc, "alloc"},
+                            {(void*)t->dealloc, "dealloc"}})
+      if (fn == nullptr)
+        return fail(error, path, std::string("required function ") + what + " is NULL"),
+               AllocatorFactory{};
+    void* probe = t->create();
+    if (probe == nullptr) return fail(error, path, "create() answered NULL"), AllocatorFactory{};
+    t->destroy(probe);
+    return [t]() -> std::unique_ptr<Allocator> {
+      void* self = t->create();
+      return self ? std::make_unique<AbiAllocator>(t, self) : nullptr;
+    };
+  }
+  // Only the library's own functions count, not those of the libraries it depends on.
+  link_map* self = nullptr;
+  dlinfo(lib, RTLD_DI_LINKMAP, &self);
+  auto own = [&](const char* name) -> void* {
+    void* sym = dlsym(lib, name);
+    Dl_info info;
+    if (sym == nullptr || dladdr(sym, &info) == 0 || self == nullptr) return nullptr;
+    return std::strcmp(info.dli_fname, self->l_name) == 0 ? sym : nullptr;
+  };
+  auto f = std::make_shared<MallocFamily>();  // the library itself is never closed
+  f->malloc = reinterpret_cast<decltype(f->malloc)>(own("malloc"));
+  f->free = reinterpret_cast<decltype(f->free)>(own("free"));
+  if (f->malloc == nullptr || f->free == nullptr) {
+    fail(error, path, "exports neither aut_plugin_v1 nor malloc and free");
+    return {};
+  }
+  f->realloc = reinterpret_cast<decltype(f->realloc)>(own("realloc"));
+  f->calloc = reinterpret_cast<decltype(f->calloc)>(own("calloc"));
+  f->posix_memalign = reinterpret_cast<decltype(f->posix_memalign)>(own("posix_memalign"));
+  f->aligned_alloc = reinterpret_cast<decltype(f->aligned_alloc)>(own("aligned_alloc"));
+  f->usable = reinterpret_cast<decltype(f->usable)>(own("malloc_usable_size"));
+  const std::string name = "malloc:" + path.substr(path.rfind('/') + 1);
+  return [f, name]() -> std::unique_ptr<Allocator> {
+    return std::make_unique<MallocFamilyAllocator>(f.get(), name);
+  };
+}
+
+namespace {
+
+// SHADOWHEAP_PLUGIN=PATH registers the library as "plugin"; a broken one ends the program here,
+// with what is wrong, before any test or fuzzing starts.
+const bool registered_from_env = [] {
+  const char* path = std::getenv("SHADOWHEAP_PLUGIN");
+  if (path == nullptr || *path == '\0') return false;
+  // Before prepare_process (process.h) has re-executed with static TLS raised, a plugin such as
+  // libjemalloc.so.2 cannot load yet; the re-executed process registers it.
+  const char* tunables = std::getenv("GLIBC_TUNABLES");
+  if (tunables == nullptr || std::strstr(tunables, "optional_static_tls") == nullptr) return false;
+  std::string error;
+  AllocatorFactory factory = load_plugin(path, &error);
+  if (!factory) {
+    std::fprintf(stderr, "shadowheap: %s\n", error.c_str());
+    std::exit(2);
+  }
+  return register_allocator("plugin", std::move(factory));
+}();
+
+}  // namespace
+
+}  // namespace shadowheap

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# The zoo's detection table: for every seeded bug, how fast libFuzzer finds it (median over
+# several seeds, from an empty corpus), how the property suite catches it, and how short the
+# minimized reproducer is.
+#
+#   ci/zoo.sh                 # 5 seeds per bug, at most 60 s each
+#   ci/zoo.sh --seeds 3 --time 30 --bugs slab_class_alignment,buddy_align_ignored
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+seeds=5
+budget=60
+only=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --seeds) seeds="$2"; shift 2 ;;
+    --time) budget="$2"; shift 2 ;;
+    --bugs) only="$2"; shift 2 ;;
+    -h|--help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "zoo.sh: unknown argument '$1'" >&2; exit 2 ;;
+  esac
+done
+
+bash ci/setup.sh
+cmake --preset fuzz >/dev/null
+cmake --build --preset fuzz -j "$(nproc)" >/dev/null
+bin=build/fuzz/zoo
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+"$bin/zoo_test" >"$work/properties.txt" 2>/dev/null || true
+
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+printf '%-36s %8s %10s %6s  %-28s %-22s %6s\n' bug "fuzz s" "fuzz execs" found "property (runs)" kind "repro"
+missed=0
+for target in "$bin"/fuzz_zoo_*; do
+  bug=${target##*/fuzz_zoo_}
+  if [ -n "$only" ] && [[ ",$only," != *",$bug,"* ]]; then continue; fi
+  : >"$work/times"; : >"$work/execs"
+  found=0
+  for seed in $(seq 1 "$seeds"); do
+    dir="$work/$bug-$seed"; mkdir -p "$dir"
+    start=$(date +%s.%N)
+    ASAN_OPTIONS=detect_leaks=0 "$target" -seed="$seed" -max_total_time="$budget" -timeout=10 \
+      -rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix="$dir/" "$dir" >"$dir.log" 2>&1 || true
+    end=$(date +%s.%N)
+    if ls "$dir"/crash-* "$dir"/timeout-* >/dev/null 2>&1; then
+      found=$((found + 1))
+      awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f\n", b - a }' >>"$work/times"
+      sed -n 's/^stat::number_of_executed_units: *//p' "$dir.log" | tail -n1 >>"$work/execs"
+    fi
+  done
+  repro="-"
+  crash=$(ls "$work/$bug-1"/crash-* 2>/dev/null | head -n1 || true)
+  if [ -n "$crash" ]; then
+    ASAN_OPTIONS=detect_leaks=0 "$target" -minimize_crash=1 -max_total_time=10 -timeout=10 \
+      -exact_artifact_path="$work/$bug.min" "$crash" >/dev/null 2>&1 || true
+    [ -s "$work/$bug.min" ] || cp "$crash" "$work/$bug.min"
+    op=$("$bin/zoo-replay" --allocator "zoo_$bug" "$work/$bug.min" 2>&1 | sed -n 's/^  op #\([0-9]*\):.*/\1/p' | head -n1)
+    [ -n "$op" ] && repro=$((op + 1))
+  fi
+  prop=$(grep "^ZOO $bug " "$work/properties.txt" || true)
+  by=$(echo "$prop" | awk '{ print $4 }'); kind=$(echo "$prop" | awk '{ print $6 }')
+  runs=$(echo "$prop" | awk '{ print $8 }'); shrunk=$(echo "$prop" | awk '{ print $12 }')
+  if [ "$found" -eq 0 ]; then missed=$((missed + 1)); fi
+  printf '%-36s %8s %10s %6s  %-28s %-22s %6s\n' "$bug" "$(median <"$work/times")" \
+    "$(median <"$work/execs")" "$found/$seeds" "${by:-MISSED} (${runs:-0}, ${shrunk:-?} ops)" \
+    "${kind:--}" "$repro"
+done
+echo
+echo "fuzz s / execs: median over the seeds that found the bug (one core each, from an empty corpus)."
+echo "property: the first property of the suite that failed, its runs until the first failure and"
+echo "the shrunk trace's length; repro: ops in the libFuzzer-minimized input, up to the violation."
+exit $((missed > 0))

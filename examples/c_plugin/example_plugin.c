@@ -1,0 +1,83 @@
+/* An allocator in C, tested by shadowheap through the plugin ABI without touching the harness.
+ *
+ *   cc -shared -fPIC -I<shadowheap>/include example_plugin.c -o libexample.so
+ *   ci/fuzz.sh --plugin ./libexample.so ; ci/test.sh --plugin ./libexample.so
+ *
+ * The design: each block is carved from a malloc'ed chunk with a small header just below the
+ * aligned pointer (the chunk's start and the block's size); every instance keeps a count of its
+ * live blocks. Compiled with -DSEEDED_BUG it forgets the header when the alignment is 64 or more,
+ * and hands out blocks 8 bytes short of aligned: the harness's positive control. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "shadowheap/aut_plugin.h"
+
+struct header {
+  void *chunk;
+  size_t size;
+};
+
+struct instance {
+  size_t live;
+};
+
+static void *create(void) { return calloc(1, sizeof(struct instance)); }
+static void destroy(void *self) { free(self); }
+
+static void *alloc(void *self, size_t size, size_t align) {
+  if (align < sizeof(struct header)) align = sizeof(struct header);
+  if (size > SIZE_MAX / 2 - align - sizeof(struct header)) return NULL;
+  if (size > ((size_t)64 << 20)) return NULL; /* this allocator's own limit */
+  unsigned char *chunk = malloc(size + align + sizeof(struct header));
+  if (chunk == NULL) return NULL;
+  uintptr_t at = ((uintptr_t)chunk + sizeof(struct header) + align - 1) & ~(uintptr_t)(align - 1);
+#ifdef SEEDED_BUG
+  if (align >= 64) at -= 8;
+#endif
+  struct header *h = (struct header *)(at - sizeof(struct header));
+  h->chunk = chunk;
+  h->size = size;
+  ((struct instance *)self)->live++;
+  return (void *)at;
+}
+
+static void dealloc(void *self, void *ptr, size_t size, size_t align) {
+  (void)size;
+  (void)align;
+  struct header *h = (struct header *)((uintptr_t)ptr - sizeof(struct header));
+  ((struct instance *)self)->live--;
+  free(h->chunk);
+}
+
+static void *alloc_zeroed(void *self, size_t size, size_t align) {
+  void *p = alloc(self, size, align);
+  if (p != NULL) memset(p, 0, size);
+  return p;
+}
+
+static size_t usable_size(void *self, const void *ptr) {
+  (void)self;
+  return ((const struct header *)((uintptr_t)ptr - sizeof(struct header)))->size;
+}
+
+static const aut_plugin plugin = {
+    .abi_version = AUT_ABI_VERSION,
+    .flags = 0,
+#ifdef SEEDED_BUG
+    .name = "c_example_buggy",
+#else
+    .name = "c_example",
+#endif
+    .max_align = (size_t)1 << 20,
+    .capacity = 0,
+    .create = create,
+    .destroy = destroy,
+    .alloc = alloc,
+    .dealloc = dealloc,
+    .realloc = NULL, /* the harness allocates, copies and frees */
+    .alloc_zeroed = alloc_zeroed,
+    .usable_size = usable_size,
+};
+
+const aut_plugin *aut_plugin_v1(void) { return &plugin; }

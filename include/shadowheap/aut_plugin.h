@@ -1,0 +1,52 @@
+/* shadowheap plugin ABI, version 1: an allocator under test as a shared library.
+ *
+ * A plugin exports, with C linkage, `const aut_plugin *aut_plugin_v1(void);`. shadowheap loads it
+ * with dlopen and runs every fuzz target and property suite on it (ci/fuzz.sh --plugin PATH,
+ * ci/test.sh --plugin PATH, or SHADOWHEAP_PLUGIN=PATH for the built binaries).
+ *
+ * What the harness may call: alloc and alloc_zeroed with any size from 1 to SIZE_MAX and any
+ * power-of-two alignment; dealloc, realloc and usable_size only on live blocks of the same
+ * instance, with the size and alignment the block has now; realloc with new_size >= 1.
+ * Any allocation may answer NULL.
+ *
+ * What the allocator promises: every block aligned as asked, overlapping no live block, within
+ * capacity; contents kept until freed; the first min(old, new) bytes kept across realloc, and the
+ * old block intact and live when realloc answers NULL; zeroed when asked; the whole usable range
+ * writable. The operations map one to one onto Rust's GlobalAlloc. */
+#ifndef SHADOWHEAP_AUT_PLUGIN_H
+#define SHADOWHEAP_AUT_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define AUT_ABI_VERSION 1u
+#define AUT_THREAD_SAFE (1u << 0) /* every entry point may run concurrently on one instance */
+
+typedef struct aut_plugin {
+  uint32_t abi_version; /* AUT_ABI_VERSION */
+  uint32_t flags;       /* AUT_THREAD_SAFE; other bits zero */
+  const char *name;     /* short name for reports */
+  size_t max_align;     /* power of two: every alignment up to it is honoured */
+  size_t capacity; /* 0: no fixed bound; else live blocks' requested sizes never sum above it */
+  void *(*create)(void);       /* a fresh, independent instance, or NULL */
+  void (*destroy)(void *self); /* releases the instance and everything in it */
+  void *(*alloc)(void *self, size_t size, size_t align);
+  void (*dealloc)(void *self, void *ptr, size_t size, size_t align);
+  void *(*realloc)(void *self, void *ptr, size_t old_size, size_t align,
+                   size_t new_size);                            /* or NULL */
+  void *(*alloc_zeroed)(void *self, size_t size, size_t align); /* or NULL */
+  size_t (*usable_size)(void *self, const void *ptr);           /* or NULL */
+} aut_plugin;
+
+/* The one symbol a plugin exports. */
+const aut_plugin *aut_plugin_v1(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SHADOWHEAP_AUT_PLUGIN_H */
