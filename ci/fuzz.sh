@@ -65,6 +65,7 @@ fuzz_one() {
   mkdir -p "$out/corpus/$t" "$out/crashes/$t"
   "$bin/fuzz_$t" -seed="$seed" -max_total_time="$time_per_target" -timeout=10 \
     -rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix="$out/crashes/$t/" \
+    -dict=build/fuzz/corpus/shadowheap.dict \
     "$out/corpus/$t" build/fuzz/corpus/seeds >"$out/logs/$t.log" 2>&1 || true
 }
 

@@ -31,6 +31,7 @@ options:
   --encode OUT       write the fuzz input bytes for INPUT to OUT and exit
   --list             print the registered allocators and exit
   --count-ops DIR    print the mean number of ops the inputs in DIR decode to, and exit
+  --dict OUT         write a libFuzzer dictionary to OUT, one entry per op of INPUT, and exit
 exit status: 0 no violation (or the expected outcome), 1 violation, 2 usage or input error
 )";
 
@@ -96,7 +97,7 @@ int count_ops(const std::string& dir) {
 
 int main(int argc, char** argv) {
   shadowheap::prepare_process(argv);
-  std::string allocator, expect, encode_to, input;
+  std::string allocator, expect, encode_to, dict_to, input;
   bool gtest = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -109,6 +110,8 @@ int main(int argc, char** argv) {
       encode_to = value();
     else if (a == "--gtest")
       gtest = true;
+    else if (a == "--dict")
+      dict_to = value();
     else if (a == "--count-ops")
       return count_ops(value());
     else if (a == "--list") {
@@ -139,6 +142,21 @@ int main(int argc, char** argv) {
   } else {
     ops = shadowheap::fuzz::decode(reinterpret_cast<const std::uint8_t*>(content.data()),
                                    content.size());
+  }
+
+  if (!dict_to.empty()) {
+    std::ofstream out(dict_to);
+    for (const auto& op : ops) {
+      if (!shadowheap::fuzz::unencodable(op).empty()) continue;
+      out << "# " << shadowheap::format_op(op) << "\n\"";
+      char hex[8];
+      for (std::uint8_t b : shadowheap::fuzz::encode({op})) {
+        std::snprintf(hex, sizeof hex, "\\x%02x", b);
+        out << hex;
+      }
+      out << "\"\n";
+    }
+    return out ? 0 : fail("cannot write '" + dict_to + "'");
   }
 
   if (!encode_to.empty()) {
