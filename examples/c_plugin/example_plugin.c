@@ -4,9 +4,10 @@
  *   ci/fuzz.sh --plugin ./libexample.so ; ci/test.sh --plugin ./libexample.so
  *
  * The design: each block is carved from a malloc'ed chunk with a small header just below the
- * aligned pointer (the chunk's start and the block's size); every instance keeps a count of its
- * live blocks. Compiled with -DSEEDED_BUG it forgets the header when the alignment is 64 or more,
- * and hands out blocks 8 bytes short of aligned: the harness's positive control. */
+ * aligned pointer (the chunk's start, the block's size, and links: every instance keeps its live
+ * blocks on a list, so that destroy releases everything in it, as the ABI asks). Compiled with
+ * -DSEEDED_BUG it hands out blocks 8 bytes past the aligned address when the alignment is 64 or
+ * more: the harness's positive control. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,37 +17,54 @@
 struct header {
   void *chunk;
   size_t size;
+  struct header *prev, *next;
 };
 
 struct instance {
-  size_t live;
+  struct header *live;
 };
 
 static void *create(void) { return calloc(1, sizeof(struct instance)); }
-static void destroy(void *self) { free(self); }
+
+static void destroy(void *self) {
+  struct instance *in = self;
+  while (in->live != NULL) {
+    struct header *h = in->live;
+    in->live = h->next;
+    free(h->chunk);
+  }
+  free(in);
+}
 
 static void *alloc(void *self, size_t size, size_t align) {
   if (align < sizeof(struct header)) align = sizeof(struct header);
   if (size > SIZE_MAX / 2 - align - sizeof(struct header)) return NULL;
   if (size > ((size_t)64 << 20)) return NULL; /* this allocator's own limit */
-  unsigned char *chunk = malloc(size + align + sizeof(struct header));
+  unsigned char *chunk = malloc(size + align + sizeof(struct header) + 8);
   if (chunk == NULL) return NULL;
   uintptr_t at = ((uintptr_t)chunk + sizeof(struct header) + align - 1) & ~(uintptr_t)(align - 1);
 #ifdef SEEDED_BUG
-  if (align >= 64) at -= 8;
+  if (align >= 64) at += 8;
 #endif
   struct header *h = (struct header *)(at - sizeof(struct header));
+  struct instance *in = self;
   h->chunk = chunk;
   h->size = size;
-  ((struct instance *)self)->live++;
+  h->prev = NULL;
+  h->next = in->live;
+  if (in->live != NULL) in->live->prev = h;
+  in->live = h;
   return (void *)at;
 }
 
 static void dealloc(void *self, void *ptr, size_t size, size_t align) {
   (void)size;
   (void)align;
+  struct instance *in = self;
   struct header *h = (struct header *)((uintptr_t)ptr - sizeof(struct header));
-  ((struct instance *)self)->live--;
+  if (h->prev != NULL) h->prev->next = h->next;
+  else in->live = h->next;
+  if (h->next != NULL) h->next->prev = h->prev;
   free(h->chunk);
 }
 
