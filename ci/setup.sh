@@ -26,4 +26,4 @@ if [ "$(id -u)" -ne 0 ]; then
   fi
 fi
 ${SUDO:-} apt-get update -qq
-DEBIAN_FRONTEND=noninteractive ${SUDO:-} apt-get install -y -qq --no-install-recommends "${missing[@]}"
+DEBIAN_FRONTEND=noninteractive ${SUDO:-} apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

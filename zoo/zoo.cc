@@ -7,6 +7,7 @@
 #include "allocators/registry.h"
 #include "allocators/slab.h"
 #include "allocators/thirdparty.h"
+#include "allocators/tlsf.h"
 
 namespace shadowheap::zoo {
 
@@ -102,6 +103,11 @@ const std::vector<Bug>& bugs() {
        "a moving realloc copies whole 16-byte granules only, dropping the tail",
        {"realloc_lost_content"},
        false},
+      {"tlsf_search_without_rounding",
+       "(TLSF's mapping_search; rlsf, Zig PR#23390 class)",
+       "the free-list search skips rounding the size up, so it may pick a block that is too small",
+       {"usable_size_too_small", "overlap", "content_changed"},
+       true},
       {"mimalloc_raw",
        "mimalloc#700 (real, in mimalloc 2.0.9)",
        "mi_heap_malloc_aligned(n, n) is misaligned for n = 256, 512, 1024",
@@ -161,5 +167,7 @@ SHADOWHEAP_REGISTER_ALLOCATOR(zoo_freelist_failed_realloc_frees,
                               variant<FreelistAllocator<FreelistBug::kFailedReallocFreesFirst>>());
 SHADOWHEAP_REGISTER_ALLOCATOR(zoo_freelist_realloc_copies_granules,
                               variant<FreelistAllocator<FreelistBug::kReallocCopiesGranules>>());
+SHADOWHEAP_REGISTER_ALLOCATOR(zoo_tlsf_search_without_rounding,
+                              variant<TlsfAllocator<TlsfBug::kSearchWithoutRounding>>());
 SHADOWHEAP_REGISTER_ALLOCATOR(zoo_mimalloc_raw, [] { return make_mimalloc(false); });
 SHADOWHEAP_REGISTER_ALLOCATOR(zoo_pmr_pool_raw, [] { return make_pmr_pool(false); });
