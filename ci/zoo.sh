@@ -34,8 +34,8 @@ median() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (
 
 printf '%-36s %8s %10s %6s  %-28s %-22s %6s\n' bug "fuzz s" "fuzz execs" found "property (runs)" kind "repro"
 missed=0
-for target in "$bin"/fuzz_zoo_*; do
-  bug=${target##*/fuzz_zoo_}
+for bug in $("$bin/zoo-replay" --list | sed -n 's/^zoo_//p'); do
+  target="$bin/fuzz_zoo_$bug"
   if [ -n "$only" ] && [[ ",$only," != *",$bug,"* ]]; then continue; fi
   : >"$work/times"; : >"$work/execs"
   found=0
@@ -45,19 +45,20 @@ for target in "$bin"/fuzz_zoo_*; do
     ASAN_OPTIONS=detect_leaks=0 "$target" -seed="$seed" -max_total_time="$budget" -timeout=10 \
       -rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix="$dir/" "$dir" >"$dir.log" 2>&1 || true
     end=$(date +%s.%N)
-    if ls "$dir"/crash-* "$dir"/timeout-* >/dev/null 2>&1; then
+    if compgen -G "$dir/crash-*" >/dev/null || compgen -G "$dir/timeout-*" >/dev/null; then
       found=$((found + 1))
       awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f\n", b - a }' >>"$work/times"
       sed -n 's/^stat::number_of_executed_units: *//p' "$dir.log" | tail -n1 >>"$work/execs"
     fi
   done
   repro="-"
-  crash=$(ls "$work/$bug-1"/crash-* 2>/dev/null | head -n1 || true)
+  crash=$(compgen -G "$work/$bug-*/crash-*" | head -n1 || true)
   if [ -n "$crash" ]; then
     ASAN_OPTIONS=detect_leaks=0 "$target" -minimize_crash=1 -max_total_time=10 -timeout=10 \
       -exact_artifact_path="$work/$bug.min" "$crash" >/dev/null 2>&1 || true
     [ -s "$work/$bug.min" ] || cp "$crash" "$work/$bug.min"
-    op=$("$bin/zoo-replay" --allocator "zoo_$bug" "$work/$bug.min" 2>&1 | sed -n 's/^  op #\([0-9]*\):.*/\1/p' | head -n1)
+    op=$({ "$bin/zoo-replay" --allocator "zoo_$bug" "$work/$bug.min" 2>&1 || true; } |
+      sed -n 's/^  op #\([0-9]*\):.*/\1/p' | head -n1)
     [ -n "$op" ] && repro=$((op + 1))
   fi
   prop=$(grep "^ZOO $bug " "$work/properties.txt" || true)

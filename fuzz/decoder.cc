@@ -41,16 +41,14 @@ std::uint64_t clamp_size(std::uint64_t base, int delta) {
   return base + delta;
 }
 
-// alloc_many's count byte: 0..127 are 1..128 blocks; 128..251 are 160..4096 in steps of 32,
-// and 252..255 are 4096 too.
-std::uint32_t decode_count(std::uint8_t b) {
-  return b < 128 ? b + 1u : std::min(4096u, (b - 123u) * 32u);
-}
+// alloc_many's count byte: 0..239 are 1..240 blocks; 240..255 are 256..4096 in steps of 256,
+// so batches large enough to exhaust an arena are possible but do not dominate.
+std::uint32_t decode_count(std::uint8_t b) { return b < 240 ? b + 1u : (b - 239u) * 256u; }
 std::uint8_t encode_count(std::uint32_t count) {
-  return static_cast<std::uint8_t>(count <= 128 ? count - 1 : count / 32 + 123);
+  return static_cast<std::uint8_t>(count <= 240 ? count - 1 : count / 256 + 239);
 }
 bool count_encodable(std::uint32_t count) {
-  return (count >= 1 && count <= 128) || (count >= 160 && count <= 4096 && count % 32 == 0);
+  return (count >= 1 && count <= 240) || (count <= 4096 && count % 256 == 0);
 }
 
 std::uint8_t decode_align(FuzzedDataProvider& in) {
@@ -183,8 +181,9 @@ std::string unencodable(const Op& op) {
       return op.slot <= 255 ? "" : "slot above 255";
     case OpKind::kAllocMany:
       if (op.size > kMaxManySize) return "alloc_many size above 8 KiB";
-      return count_encodable(op.count) ? ""
-                                       : "alloc_many count not 1..128 or a multiple of 32 to 4096";
+      return count_encodable(op.count)
+                 ? ""
+                 : "alloc_many count not 1..240 or a multiple of 256 up to 4096";
     case OpKind::kFreeEvery:
       return op.count >= 1 && op.count <= 8 && op.slot < op.count
                  ? ""

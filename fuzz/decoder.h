@@ -10,7 +10,7 @@
 //   free, fill_usable:    slot (1 byte, taken modulo the live blocks)
 //   realloc:              slot (1), size
 //   check_all:            -
-//   alloc_many:           count (1: 1..128, then 160..4096 by 32), align,
+//   alloc_many:           count (1: 1..240, then 256..4096 by 256), align,
 //                         size (sizes above 8 KiB read as 8 KiB)
 //   free_every:           stride (1: 1..8), offset (1: 0..stride-1)
 //
@@ -42,9 +42,9 @@ inline constexpr std::size_t kMaxOps = 1024;
 
 std::vector<Op> decode(const std::uint8_t* data, std::size_t size);
 
-// Whether the decoder can produce `op`: slots up to 255, alloc_many counts 1..128 or multiples
-// of 32 up to 4096 and sizes up to 8 KiB, free_every strides 1..8. Empty if so, else what is out of
-// range.
+// Whether the decoder can produce `op`: slots up to 255, alloc_many counts 1..240 or multiples
+// of 256 up to 4096 and sizes up to 8 KiB, free_every strides 1..8. Empty if so, else what is out
+// of range.
 std::string unencodable(const Op& op);
 
 // Bytes that decode to exactly `ops`; every op must be encodable.

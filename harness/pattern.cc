@@ -5,16 +5,18 @@ namespace {
 
 // Bytes [from, to) of one 8-byte word at `word_start`, compared or written through a copy so
 // that head and tail cost one pattern word, not one per byte.
-inline void write_part(unsigned char* base, std::uint64_t seed, std::uint64_t word_start,
-                       std::uint64_t from, std::uint64_t to) {
+SHADOWHEAP_NO_COVERAGE inline void write_part(unsigned char* base, std::uint64_t seed,
+                                              std::uint64_t word_start, std::uint64_t from,
+                                              std::uint64_t to) {
   std::uint64_t w = pattern_word(seed, word_start / 8);
   std::memcpy(base + from, reinterpret_cast<const unsigned char*>(&w) + (from - word_start),
               to - from);
 }
 
-inline std::uint64_t mismatch_in_part(const unsigned char* base, std::uint64_t seed,
-                                      std::uint64_t word_start, std::uint64_t from,
-                                      std::uint64_t to) {
+SHADOWHEAP_NO_COVERAGE inline std::uint64_t mismatch_in_part(const unsigned char* base,
+                                                             std::uint64_t seed,
+                                                             std::uint64_t word_start,
+                                                             std::uint64_t from, std::uint64_t to) {
   std::uint64_t w = pattern_word(seed, word_start / 8);
   const auto* expect = reinterpret_cast<const unsigned char*>(&w);
   for (std::uint64_t i = from; i < to; ++i)
@@ -24,7 +26,8 @@ inline std::uint64_t mismatch_in_part(const unsigned char* base, std::uint64_t s
 
 }  // namespace
 
-void fill_pattern(unsigned char* base, std::uint64_t seed, std::uint64_t from, std::uint64_t to) {
+SHADOWHEAP_NO_COVERAGE void fill_pattern(unsigned char* base, std::uint64_t seed,
+                                         std::uint64_t from, std::uint64_t to) {
   if (from >= to) return;
   std::uint64_t i = from;
   if (i % 8 != 0) {
@@ -39,8 +42,9 @@ void fill_pattern(unsigned char* base, std::uint64_t seed, std::uint64_t from, s
   if (i < to) write_part(base, seed, i, i, to);
 }
 
-std::uint64_t find_pattern_mismatch(const unsigned char* base, std::uint64_t seed,
-                                    std::uint64_t from, std::uint64_t to) {
+SHADOWHEAP_NO_COVERAGE std::uint64_t find_pattern_mismatch(const unsigned char* base,
+                                                           std::uint64_t seed, std::uint64_t from,
+                                                           std::uint64_t to) {
   if (from >= to) return kNoMismatch;
   std::uint64_t i = from;
   if (i % 8 != 0) {
@@ -58,7 +62,8 @@ std::uint64_t find_pattern_mismatch(const unsigned char* base, std::uint64_t see
   return i < to ? mismatch_in_part(base, seed, i, i, to) : kNoMismatch;
 }
 
-std::uint64_t find_nonzero(const unsigned char* base, std::uint64_t from, std::uint64_t to) {
+SHADOWHEAP_NO_COVERAGE std::uint64_t find_nonzero(const unsigned char* base, std::uint64_t from,
+                                                  std::uint64_t to) {
   std::uint64_t i = from;
   for (; i < to && i % 8 != 0; ++i)
     if (base[i] != 0) return i;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,9 @@ struct Property {
 };
 
 const std::vector<Property>& suite();
+
+// For test names and failure messages.
+inline void PrintTo(const Property& p, std::ostream* os) { *os << p.name; }
 
 // The outcome of the last run of a property that failed: what the zoo table reports.
 struct LastFailure {
