@@ -73,7 +73,9 @@ progress() {  # one line per running target, from the last status line of its lo
   for t in "$@"; do
     local line
     line=$(grep -aE '^#[0-9]+' "$out/logs/$t.log" 2>/dev/null | tail -n 1 || true)
-    [ -n "$line" ] && printf '  %-24s %s\n' "$t" "$(echo "$line" | sed -E 's/ (lim|L|MS|rss):.*//')"
+    if [ -n "$line" ]; then
+      printf '  %-24s %s\n' "$t" "$(echo "$line" | sed -E 's/ (lim|L|MS|rss):.*//')"
+    fi
   done
 }
 
@@ -103,14 +105,14 @@ for t in "${targets[@]}"; do
   log="$out/logs/$t.log"
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n1)
   eps=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n1)
-  cov=$(grep -aoE 'cov: [0-9]+' "$log" | tail -n1 | cut -d' ' -f2)
+  cov=$({ grep -aoE 'cov: [0-9]+' "$log" || true; } | tail -n1 | cut -d' ' -f2)
   corpus=$(find "$out/corpus/$t" -type f | wc -l)
   ops_per_input=$("$replay" --count-ops "$out/corpus/$t" 2>/dev/null || echo 0)
   crashes=$(find "$out/crashes/$t" -type f | wc -l)
   printf '%-24s %10s %9s %10s %6s %8s %10s\n' "$t" "${runs:-?}" "${eps:-?}" \
     "$(awk -v e="${eps:-0}" -v o="$ops_per_input" 'BEGIN { printf "%.0f", e * o }')" \
     "${cov:-?}" "$corpus" "$crashes"
-  [ "$crashes" -gt 0 ] && status=1
+  if [ "$crashes" -gt 0 ]; then status=1; fi
 done
 
 for t in "${targets[@]}"; do
