@@ -11,6 +11,20 @@
 namespace shadowheap {
 namespace {
 
+// The resources' upstream: operator new, refusing (with bad_alloc) what is too costly or, under
+// ASan, what ASan would refuse: ASan's throwing operator new ends the process instead of
+// throwing, and a monotonic buffer grows geometrically past any single request.
+class Upstream final : public std::pmr::memory_resource {
+  void* do_allocate(std::size_t bytes, std::size_t align) override {
+    if (bytes > kAsanMaxAllocation) throw std::bad_alloc();
+    return ::operator new(bytes, std::align_val_t(align));
+  }
+  void do_deallocate(void* p, std::size_t, std::size_t align) override {
+    ::operator delete(p, std::align_val_t(align));
+  }
+  bool do_is_equal(const memory_resource& other) const noexcept override { return this == &other; }
+};
+
 template <typename Resource>
 class PmrAllocator final : public Allocator {
  public:
@@ -29,9 +43,9 @@ class PmrAllocator final : public Allocator {
     // Upstream is operator new: sizes it would refuse (under ASan: with a warning per call)
     // and alignments above max_align get null without asking it.
     if (align > traits_.max_align || size > kMaxBlock) return nullptr;
-    // libstdc++'s pool resources pick a pool by size alone: allocate(8, 16) can come back
-    // 8-aligned (the zoo's pmr_pool_raw shows it). Asking for a multiple of the
-    // alignment is the documented-safe way to use them, so the adapter does that.
+    // libstdc++'s pool resources pick a pool by size alone: allocate(129, 128) twice gives
+    // a second block only 64-aligned (the zoo's pmr_pool_raw). Asking for a multiple of the
+    // alignment steers clear of it, so the adapter does that.
     if (round_to_align_ && size % align != 0) size += align - size % align;
     try {
       return resource_.allocate(size, align);
@@ -49,7 +63,8 @@ class PmrAllocator final : public Allocator {
   static constexpr std::size_t kMaxBlock = kAsanMaxAllocation;
   AllocatorTraits traits_;
   bool round_to_align_;
-  Resource resource_;
+  Upstream upstream_;
+  Resource resource_{&upstream_};
 };
 
 }  // namespace

@@ -2,7 +2,8 @@
 // that none of them replaces the process's malloc (ASan's, in sanitizer builds).
 //   jemalloc: an arena of its own per instance (arenas.create / arena.<i>.destroy), no tcache.
 //   mimalloc: a heap of its own per instance (mi_heap_new / mi_heap_destroy).
-//   tcmalloc: one heap per process; an instance is independent in that it frees what it used.
+//   tcmalloc: one heap per process; an instance is independent in that it frees what it used,
+//             and returns it to the OS when destroyed.
 #include "allocators/thirdparty.h"
 
 #include <dlfcn.h>
@@ -174,7 +175,11 @@ struct TcmallocApi {
   void* (*realloc)(void*, std::size_t) = lib.get<decltype(realloc)>("tc_realloc");
   void (*free)(void*) = lib.get<decltype(free)>("tc_free");
   std::size_t (*malloc_size)(void*) = lib.get<decltype(malloc_size)>("tc_malloc_size");
-  bool ok() const { return memalign && calloc && realloc && free && malloc_size; }
+  void (*release_free_memory)() =
+      lib.get<decltype(release_free_memory)>("MallocExtension_ReleaseFreeMemory");
+  bool ok() const {
+    return memalign && calloc && realloc && free && malloc_size && release_free_memory;
+  }
 };
 
 const TcmallocApi& tcmalloc() {
@@ -184,12 +189,17 @@ const TcmallocApi& tcmalloc() {
 
 class TcmallocAllocator final : public Allocator {
  public:
+  // tcmalloc's heap is the process's: what an instance freed goes back to the OS with it, or a
+  // long fuzzing run would grow without bound.
+  ~TcmallocAllocator() override { tcmalloc().release_free_memory(); }
   static std::unique_ptr<Allocator> make() {
     return tcmalloc().ok() ? std::make_unique<TcmallocAllocator>() : nullptr;
   }
   const AllocatorTraits& traits() const override { return traits_; }
   void* allocate(std::size_t size, std::size_t align) override {
-    return too_costly(size) ? nullptr : tcmalloc().memalign(align, size);
+    // Above max_align, tc_memalign maps size + align and keeps it: null instead.
+    if (too_costly(size) || align > traits_.max_align) return nullptr;
+    return tcmalloc().memalign(align, size);
   }
   void* allocate_zeroed(std::size_t size, std::size_t align) override {
     if (too_costly(size)) return nullptr;

@@ -12,7 +12,8 @@ namespace shadowheap {
 std::unique_ptr<Allocator> make_mimalloc(bool work_around_700);
 
 // A libstdc++ unsynchronized_pool_resource; `round_to_align` asks for sizes rounded up to a
-// multiple of the alignment, without which libstdc++ 12 returns under-aligned blocks.
+// multiple of the alignment, without which libstdc++ 12 returns under-aligned blocks
+// (allocate(129, 128) twice: the second is 64-aligned).
 std::unique_ptr<Allocator> make_pmr_pool(bool round_to_align);
 
 }  // namespace shadowheap

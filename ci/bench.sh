@@ -13,21 +13,18 @@ for preset in dev asan; do
 done
 
 echo "== 1. allocators (M ops/s; dev preset)"
+printf "%-18s %12s %12s %12s\n" allocator small_lifo random_sizes realloc_grow
 build/dev/bench/allocators_bench --benchmark_min_time=0.2 --benchmark_format=csv 2>/dev/null |
   awk -F, 'NR > 1 && $1 ~ /^"/ {
-    gsub(/"/, "", $1); split($1, k, "/"); pattern = k[1]; alloc = k[2];
-    rate[alloc, pattern] = $9 / 1e6; allocs[alloc] = 1; patterns[pattern] = 1 }
-  END {
-    printf "%-18s %12s %12s %12s\n", "allocator", "small_lifo", "random_sizes", "realloc_grow";
-    n = asorti(allocs, sorted);
-    for (i = 1; i <= n; ++i) { a = sorted[i];
-      printf "%-18s %12.1f %12.1f %12.1f\n", a, rate[a, "small_lifo"], rate[a, "random_sizes"], rate[a, "realloc_grow"] } }'
-
+    gsub(/"/, "", $1); split($1, k, "/"); rate[k[2], k[1]] = $7 / 1e6; allocs[k[2]] = 1 }
+  END { for (a in allocs)
+    printf "%-18s %12.1f %12.1f %12.1f\n", a, rate[a, "small_lifo"], rate[a, "random_sizes"], rate[a, "realloc_grow"] }' |
+  sort
 echo
 echo "== 2. shadow heap (ns per operation: an allocation or a free)"
 build/dev/bench/shadow_heap_bench --benchmark_min_time=0.5 --benchmark_format=csv 2>/dev/null |
   awk -F, 'NR > 1 && $1 ~ /shadow_heap_step/ { gsub(/"/, "", $1); split($1, k, "/");
-    printf "%6s live blocks: %6.1f ns\n", k[2], 1e9 / $9 }'
+    printf "%6s live blocks: %6.1f ns\n", k[2], 1e9 / $7 }'
 
 echo
 echo "== 3. checks: bare vs checked, blocks of 1..256 bytes (dev), and under ASan"

@@ -41,14 +41,14 @@ std::uint64_t clamp_size(std::uint64_t base, int delta) {
   return base + delta;
 }
 
-// alloc_many's count byte: 0..239 are 1..240 blocks; 240..255 are 256..4096 in steps of 256,
-// so batches large enough to exhaust an arena are possible but do not dominate.
-std::uint32_t decode_count(std::uint8_t b) { return b < 240 ? b + 1u : (b - 239u) * 256u; }
+// alloc_many's count byte: 0..251 are 1..32 blocks (b % 32 + 1); 252..255 are 1024, 2048, 3072
+// and 4096, enough to exhaust an arena, rare enough not to dominate the cost of an input.
+std::uint32_t decode_count(std::uint8_t b) { return b < 252 ? b % 32 + 1u : (b - 251u) * 1024u; }
 std::uint8_t encode_count(std::uint32_t count) {
-  return static_cast<std::uint8_t>(count <= 240 ? count - 1 : count / 256 + 239);
+  return static_cast<std::uint8_t>(count <= 32 ? count - 1 : count / 1024 + 251);
 }
 bool count_encodable(std::uint32_t count) {
-  return (count >= 1 && count <= 240) || (count <= 4096 && count % 256 == 0);
+  return (count >= 1 && count <= 32) || (count <= 4096 && count % 1024 == 0);
 }
 
 std::uint8_t decode_align(FuzzedDataProvider& in) {
@@ -183,7 +183,7 @@ std::string unencodable(const Op& op) {
       if (op.size > kMaxManySize) return "alloc_many size above 8 KiB";
       return count_encodable(op.count)
                  ? ""
-                 : "alloc_many count not 1..240 or a multiple of 256 up to 4096";
+                 : "alloc_many count not 1..32 or a multiple of 1024 up to 4096";
     case OpKind::kFreeEvery:
       return op.count >= 1 && op.count <= 8 && op.slot < op.count
                  ? ""

@@ -10,7 +10,7 @@
 //   free, fill_usable:    slot (1 byte, taken modulo the live blocks)
 //   realloc:              slot (1), size
 //   check_all:            -
-//   alloc_many:           count (1: 1..240, then 256..4096 by 256), align,
+//   alloc_many:           count (1: 1..32 mostly; 1024, 2048, 3072, 4096 rarely), align,
 //                         size (sizes above 8 KiB read as 8 KiB)
 //   free_every:           stride (1: 1..8), offset (1: 0..stride-1)
 //
@@ -42,8 +42,8 @@ inline constexpr std::size_t kMaxOps = 1024;
 
 std::vector<Op> decode(const std::uint8_t* data, std::size_t size);
 
-// Whether the decoder can produce `op`: slots up to 255, alloc_many counts 1..240 or multiples
-// of 256 up to 4096 and sizes up to 8 KiB, free_every strides 1..8. Empty if so, else what is out
+// Whether the decoder can produce `op`: slots up to 255, alloc_many counts 1..32 or multiples
+// of 1024 up to 4096 and sizes up to 8 KiB, free_every strides 1..8. Empty if so, else what is out
 // of range.
 std::string unencodable(const Op& op);
 
