@@ -158,8 +158,9 @@ void fail_property(const Interpreter& interp, const Violation& v, const std::str
   f.ops = std::min<std::uint64_t>(v.op_index + 1, interp.history().size());
   if (!g_failed_once) f.runs_before = g_runs;
   g_failed_once = true;
-  RC_FAIL(interp.report(v) + "  replay: save the trace above as t.trace, then\n" +
-          "    build/asan/fuzz/shadowheap-replay --allocator " + allocator + " t.trace\n");
+  const char* tool = allocator.rfind("zoo_", 0) == 0 ? "zoo/zoo-replay" : "fuzz/shadowheap-replay";
+  RC_FAIL(interp.report(v) + "  replay: save the trace above as t.trace, then\n    build/asan/" +
+          tool + " --allocator " + allocator + " t.trace\n");
 }
 
 LastFailure& last_failure() {
