@@ -54,7 +54,9 @@ elif [ -n "$only" ]; then
   IFS=, read -r -a targets <<<"$only"
 else
   targets=()
-  for f in "$bin"/fuzz_*; do targets+=("${f##*/fuzz_}"); done
+  for f in "$bin"/fuzz_*; do
+    [ "$f" = "$bin/fuzz_plugin" ] || targets+=("${f##*/fuzz_}")  # plugin: only with --plugin
+  done
 fi
 for t in "${targets[@]}"; do
   [ -x "$bin/fuzz_$t" ] || { echo "fuzz.sh: no fuzz target for allocator '$t' (have: $(ls $bin | sed -n 's/^fuzz_//p' | tr '\n' ' '))" >&2; exit 2; }
@@ -64,14 +66,14 @@ fuzz_one() {
   local t=$1
   mkdir -p "$out/corpus/$t" "$out/crashes/$t"
   "$bin/fuzz_$t" -seed="$seed" -max_total_time="$time_per_target" -timeout=10 \
-    -rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix="$out/crashes/$t/" \
+    -rss_limit_mb=8192 -print_final_stats=1 -artifact_prefix="$out/crashes/$t/" \
     -dict=build/fuzz/corpus/shadowheap.dict \
     "$out/corpus/$t" build/fuzz/corpus/seeds >"$out/logs/$t.log" 2>&1 || true
 }
 
 progress() {  # one line per running target, from the last status line of its log
+  local t line
   for t in "$@"; do
-    local line
     line=$(grep -aE '^#[0-9]+' "$out/logs/$t.log" 2>/dev/null | tail -n 1 || true)
     if [ -n "$line" ]; then
       printf '  %-24s %s\n' "$t" "$(echo "$line" | sed -E 's/ (lim|L|MS|rss):.*//')"
@@ -123,7 +125,7 @@ for t in "${targets[@]}"; do
     echo "=== violation in $t: $crash"
     if [ ! -f "$min" ]; then
       echo "minimizing (30 s)..."
-      "$bin/fuzz_$t" -minimize_crash=1 -max_total_time=30 -timeout=10 -rss_limit_mb=4096 \
+      "$bin/fuzz_$t" -minimize_crash=1 -max_total_time=30 -timeout=10 -rss_limit_mb=8192 \
         -exact_artifact_path="$min" "$crash" >"$out/logs/$t-minimize.log" 2>&1 || true
       [ -s "$min" ] || cp "$crash" "$min"
     fi
