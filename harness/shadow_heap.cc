@@ -55,10 +55,6 @@ const Block& ShadowHeap::attach(const Block& old, Block moved) {
   return it->second;
 }
 
-void ShadowHeap::set_covered(std::uintptr_t addr, std::uint64_t covered) {
-  by_addr_.at(addr).covered = covered;
-}
-
 std::vector<std::uintptr_t> ShadowHeap::addresses_in_slot_order() const {
   std::vector<std::uintptr_t> out;
   out.reserve(slots_.size());

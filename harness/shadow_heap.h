@@ -53,7 +53,6 @@ class ShadowHeap {
   // attach puts the moved or resized block back at that slot.
   Block detach(std::uintptr_t addr);
   const Block& attach(const Block& old, Block moved);
-  void set_covered(std::uintptr_t addr, std::uint64_t covered);
 
   template <typename F>
   void for_each(F&& f) const {

@@ -3,7 +3,6 @@
 #include <array>
 #include <charconv>
 #include <cstdio>
-#include <map>
 
 namespace shadowheap {
 namespace {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "allocators/bump.h"
 #include "allocators/registry.h"
 #include "harness/tests/test_arena.h"
 #include "harness/trace.h"
@@ -98,6 +99,16 @@ TEST(Interpreter, ReportNamesEverything) {
   // The trace in the report parses back.
   EXPECT_EQ(parse_trace(r.substr(r.find("trace ("))).error.find("line 1"), 0u);
   EXPECT_EQ(parse_trace(r.substr(r.find('\n', r.find("trace (")))).ops, interp.history());
+}
+
+TEST(Interpreter, BumpResetReclaimsTheArena) {
+  BumpAllocator<> bump;
+  void* first = bump.allocate(1000, 8);
+  ASSERT_NE(first, nullptr);
+  EXPECT_NE(bump.allocate(1000, 8), first);
+  bump.reset();
+  EXPECT_EQ(bump.allocate(24, 8), first);
+  EXPECT_FALSE(run_on(bump, "alloc_many count=10 size=100 align=8\nfree_every stride=2 offset=0"));
 }
 
 }  // namespace
