@@ -219,8 +219,7 @@ std::optional<Violation> Interpreter::free_block(const Block& b) {
   const Block gone = shadow_.erase(b.addr);
   ++stats_.calls;
   allocator_.deallocate(reinterpret_cast<void*>(gone.addr), gone.size, gone.align());
-  note_freed(gone.addr, gone.size);
-  return check_poisoned();
+  return check_poisoned(gone.addr, gone.size);
 }
 
 std::optional<Violation> Interpreter::reallocate(const Block& b, std::uint64_t new_size) {
@@ -254,7 +253,6 @@ std::optional<Violation> Interpreter::reallocate(const Block& b, std::uint64_t n
     show_bytes(*v, bytes, at, to, [&](std::uint64_t i) { return pattern_byte(old.seed, i); });
   });
   if (v) return v;
-  if (addr != old.addr) note_freed(old.addr, old.size);
   const std::uint64_t id = next_id_++;
   Block moved = old;
   moved.addr = addr;
@@ -263,7 +261,7 @@ std::optional<Violation> Interpreter::reallocate(const Block& b, std::uint64_t n
   moved.id = id;
   moved.seed = splitmix64(id);
   fill(shadow_.attach(old, moved));
-  return addr != old.addr ? check_poisoned() : std::nullopt;
+  return addr != old.addr ? check_poisoned(old.addr, old.size) : std::nullopt;
 }
 
 std::optional<Violation> Interpreter::fill_usable(const Block& b) {
@@ -335,27 +333,20 @@ void Interpreter::fill(const Block& b) const {
   });
 }
 
-void Interpreter::note_freed(std::uintptr_t p, std::uint64_t size) {
-  freed_addr_ = p;
-  freed_size_ = size;
-}
-
-std::optional<Violation> Interpreter::check_poisoned() {
-  if (!allocator_.traits().poisons_free || freed_addr_ == 0) return std::nullopt;
-  const std::uintptr_t p = freed_addr_;
-  freed_addr_ = 0;
+std::optional<Violation> Interpreter::check_poisoned(std::uintptr_t p, std::uint64_t size) const {
+  if (!allocator_.traits().poisons_free) return std::nullopt;
   // The first 16 bytes may hold the allocator's free-list links; the rest must be poisoned.
   // ASan shadows 8-byte granules, and a granule the next block shares cannot be poisoned, so
   // the byte checked is the last one of the last granule wholly inside the freed block.
   if (!asan::enabled()) return std::nullopt;
-  const std::uintptr_t last = ((p + freed_size_) & ~std::uintptr_t{7}) - 1;
+  const std::uintptr_t last = ((p + size) & ~std::uintptr_t{7}) - 1;
   if (last < p + 16) return std::nullopt;
   if (shadow_.first_overlap(last & ~std::uintptr_t{7}, 8) != nullptr)
     return std::nullopt;  // already handed out again
   if (asan::is_poisoned(last)) return std::nullopt;
   return violation(ViolationKind::kFreedNotPoisoned,
-                   "freed block " + hex_addr(p) + " size " + std::to_string(freed_size_) +
-                       ": byte " + std::to_string(last - p) + " is still addressable under ASan");
+                   "freed block " + hex_addr(p) + " size " + std::to_string(size) + ": byte " +
+                       std::to_string(last - p) + " is still addressable under ASan");
 }
 
 }  // namespace shadowheap

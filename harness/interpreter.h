@@ -64,8 +64,8 @@ class Interpreter {
   std::optional<Violation> check_addressable(std::uintptr_t p, std::uint64_t n, ViolationKind kind,
                                              const char* when) const;
   void fill(const Block& b) const;
-  void note_freed(std::uintptr_t p, std::uint64_t size);
-  std::optional<Violation> check_poisoned();
+  // Under ASan, for allocators declaring poisons_free: the block just freed at p is poisoned.
+  std::optional<Violation> check_poisoned(std::uintptr_t p, std::uint64_t size) const;
 
   Allocator& allocator_;
   InterpreterOptions options_;
@@ -74,8 +74,6 @@ class Interpreter {
   InterpreterStats stats_;
   std::uint64_t next_id_ = 1;
   std::uint32_t since_check_ = 0;
-  std::uintptr_t freed_addr_ = 0;  // last block freed, for the poison check
-  std::uint64_t freed_size_ = 0;
 };
 
 // A crash or sanitizer report inside a running interpreter prints its report too (kind crash).
