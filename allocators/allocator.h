@@ -16,12 +16,12 @@
 
 #include <cstddef>
 #include <memory>
-#include <string>
 
 namespace shadowheap {
 
+// What an allocator declares; the harness holds it to every declaration. Its name is the one it
+// is registered under (registry.h).
 struct AllocatorTraits {
-  std::string name;
   std::size_t max_align = alignof(std::max_align_t);  // every alignment up to this is honoured
   std::size_t capacity = 0;                           // 0: no fixed bound
   bool thread_safe = false;   // every operation may run concurrently on one instance

@@ -144,8 +144,7 @@ class BuddyAllocator final : public Allocator {
     set_free(off, k, false);
   }
 
-  AllocatorTraits traits_{
-      .name = "buddy", .max_align = kArenaSize, .capacity = kArenaSize, .poisons_free = true};
+  AllocatorTraits traits_{.max_align = kArenaSize, .capacity = kArenaSize, .poisons_free = true};
   Arena arena_{kArenaSize, kArenaSize};
   FreeBlock* heads_[kMaxOrder + 1] = {};
   std::vector<std::uint64_t> free_bits_[kMaxOrder + 1];

@@ -75,8 +75,7 @@ class BumpAllocator final : public Allocator {
   }
 
  private:
-  AllocatorTraits traits_{.name = "bump",
-                          .max_align = std::size_t{1} << 20,
+  AllocatorTraits traits_{.max_align = std::size_t{1} << 20,
                           .capacity = kBug == BumpBug::kCapacityUnderstated
                                           ? kArenaSize / 2  // BUG: half
                                           : kArenaSize,

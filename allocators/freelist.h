@@ -193,10 +193,8 @@ class FreelistAllocator final : public Allocator {
     arena_.unpoison(b + kHeader, have - kHeader - kFooter);
   }
 
-  AllocatorTraits traits_{.name = "freelist",
-                          .max_align = std::size_t{1} << 20,
-                          .capacity = kArenaSize,
-                          .poisons_free = true};
+  AllocatorTraits traits_{
+      .max_align = std::size_t{1} << 20, .capacity = kArenaSize, .poisons_free = true};
   Arena arena_{kArenaSize};
   unsigned char* head_ = nullptr;
 };

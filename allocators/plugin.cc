@@ -8,8 +8,8 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "allocators/asan_hooks.h"
-#include "include/shadowheap/aut_plugin.h"
+#include "allocators/limits.h"
+#include "shadowheap/aut_plugin.h"
 
 namespace shadowheap {
 namespace {
@@ -18,7 +18,6 @@ namespace {
 class AbiAllocator final : public Allocator {
  public:
   AbiAllocator(const aut_plugin* table, void* self) : t_(table), self_(self) {
-    traits_.name = std::string("plugin:") + table->name;
     traits_.max_align = table->max_align;
     traits_.capacity = table->capacity;
     traits_.thread_safe = (table->flags & AUT_THREAD_SAFE) != 0;
@@ -64,8 +63,7 @@ struct MallocFamily {
 
 class MallocFamilyAllocator final : public Allocator {
  public:
-  MallocFamilyAllocator(const MallocFamily* f, const std::string& name) : f_(f) {
-    traits_.name = name;
+  explicit MallocFamilyAllocator(const MallocFamily* f) : f_(f) {
     traits_.max_align = f->posix_memalign || f->aligned_alloc ? std::size_t{1} << 20 : kMallocAlign;
   }
   const AllocatorTraits& traits() const override { return traits_; }
@@ -103,9 +101,10 @@ class MallocFamilyAllocator final : public Allocator {
   AllocatorTraits traits_;
 };
 
-std::string fail(std::string* error, const std::string& path, const std::string& what) {
+// Every refusal: `*error` says which plugin and what is wrong with it; no factory.
+AllocatorFactory fail(std::string* error, const std::string& path, const std::string& what) {
   *error = "plugin " + path + ": " + what;
-  return *error;
+  return {};
 }
 
 bool is_pow2(std::size_t x) { return x != 0 && (x & (x - 1)) == 0; }
@@ -114,41 +113,33 @@ bool is_pow2(std::size_t x) { return x != 0 && (x & (x - 1)) == 0; }
 
 AllocatorFactory load_plugin(const std::string& path, std::string* error) {
   struct stat st;
-  if (path.find('/') != std::string::npos && stat(path.c_str(), &st) != 0) {
-    fail(error, path, "no such file");
-    return {};
-  }
+  if (path.find('/') != std::string::npos && stat(path.c_str(), &st) != 0)
+    return fail(error, path, "no such file");
   void* lib = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (lib == nullptr) {
-    fail(error, path, std::string("not a loadable shared library: ") + dlerror());
-    return {};
-  }
+  if (lib == nullptr)
+    return fail(error, path, std::string("not a loadable shared library: ") + dlerror());
   using Entry = const aut_plugin* (*)();
   if (auto entry = reinterpret_cast<Entry>(dlsym(lib, "aut_plugin_v1"))) {
     const aut_plugin* t = entry();
-    if (t == nullptr) return fail(error, path, "aut_plugin_v1() returned NULL"), AllocatorFactory{};
+    if (t == nullptr) return fail(error, path, "aut_plugin_v1() returned NULL");
     if (t->abi_version != AUT_ABI_VERSION)
       return fail(error, path,
                   "wrong abi_version " + std::to_string(t->abi_version) +
-                      " (this harness speaks version 1)"),
-             AllocatorFactory{};
+                      " (this harness speaks version 1)");
     if ((t->flags & ~AUT_THREAD_SAFE) != 0)
-      return fail(error, path, "unknown flags set (only AUT_THREAD_SAFE is defined)"),
-             AllocatorFactory{};
-    if (t->name == nullptr) return fail(error, path, "name is NULL"), AllocatorFactory{};
+      return fail(error, path, "unknown flags set (only AUT_THREAD_SAFE is defined)");
+    if (t->name == nullptr) return fail(error, path, "name is NULL");
     if (!is_pow2(t->max_align))
       return fail(error, path,
-                  "max_align " + std::to_string(t->max_align) + " is not a power of two"),
-             AllocatorFactory{};
+                  "max_align " + std::to_string(t->max_align) + " is not a power of two");
     for (auto [fn, what] : {std::pair{(void*)t->create, "create"},
                             {(void*)t->destroy, "destroy"},
                             {(void*)t->alloc, "alloc"},
                             {(void*)t->dealloc, "dealloc"}})
       if (fn == nullptr)
-        return fail(error, path, std::string("required function ") + what + " is NULL"),
-               AllocatorFactory{};
+        return fail(error, path, std::string("required function ") + what + " is NULL");
     void* probe = t->create();
-    if (probe == nullptr) return fail(error, path, "create() answered NULL"), AllocatorFactory{};
+    if (probe == nullptr) return fail(error, path, "create() answered NULL");
     t->destroy(probe);
     return [t]() -> std::unique_ptr<Allocator> {
       void* self = t->create();
@@ -167,18 +158,15 @@ AllocatorFactory load_plugin(const std::string& path, std::string* error) {
   auto f = std::make_shared<MallocFamily>();  // the library itself is never closed
   f->malloc = reinterpret_cast<decltype(f->malloc)>(own("malloc"));
   f->free = reinterpret_cast<decltype(f->free)>(own("free"));
-  if (f->malloc == nullptr || f->free == nullptr) {
-    fail(error, path, "exports neither aut_plugin_v1 nor malloc and free");
-    return {};
-  }
+  if (f->malloc == nullptr || f->free == nullptr)
+    return fail(error, path, "exports neither aut_plugin_v1 nor malloc and free");
   f->realloc = reinterpret_cast<decltype(f->realloc)>(own("realloc"));
   f->calloc = reinterpret_cast<decltype(f->calloc)>(own("calloc"));
   f->posix_memalign = reinterpret_cast<decltype(f->posix_memalign)>(own("posix_memalign"));
   f->aligned_alloc = reinterpret_cast<decltype(f->aligned_alloc)>(own("aligned_alloc"));
   f->usable = reinterpret_cast<decltype(f->usable)>(own("malloc_usable_size"));
-  const std::string name = "malloc:" + path.substr(path.rfind('/') + 1);
-  return [f, name]() -> std::unique_ptr<Allocator> {
-    return std::make_unique<MallocFamilyAllocator>(f.get(), name);
+  return [f]() -> std::unique_ptr<Allocator> {
+    return std::make_unique<MallocFamilyAllocator>(f.get());
   };
 }
 

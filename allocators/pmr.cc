@@ -1,12 +1,13 @@
 // pmr_*: libstdc++'s std::pmr resources, each instance with its own resource over
 // new_delete_resource (so under ASan its upstream memory is ASan's). A resource reports
 // exhaustion by throwing std::bad_alloc; the contract's answer for that is null.
+#include "allocators/pmr.h"
+
 #include <memory_resource>
 #include <new>
 
-#include "allocators/asan_hooks.h"
+#include "allocators/limits.h"
 #include "allocators/registry.h"
-#include "allocators/thirdparty.h"
 
 namespace shadowheap {
 namespace {
@@ -16,7 +17,7 @@ namespace {
 // throwing, and a monotonic buffer grows geometrically past any single request.
 class Upstream final : public std::pmr::memory_resource {
   void* do_allocate(std::size_t bytes, std::size_t align) override {
-    if (bytes > kAsanMaxAllocation) throw std::bad_alloc();
+    if (bytes > kMaxCheapBlock) throw std::bad_alloc();
     return ::operator new(bytes, std::align_val_t(align));
   }
   void do_deallocate(void* p, std::size_t, std::size_t align) override {
@@ -28,11 +29,7 @@ class Upstream final : public std::pmr::memory_resource {
 template <typename Resource>
 class PmrAllocator final : public Allocator {
  public:
-  explicit PmrAllocator(const char* name, bool round_to_align = true)
-      : round_to_align_(round_to_align) {
-    traits_.name = name;
-    traits_.max_align = std::size_t{1} << 16;
-  }
+  explicit PmrAllocator(bool round_to_align = true) : round_to_align_(round_to_align) {}
 
   const AllocatorTraits& traits() const override { return traits_; }
 
@@ -60,8 +57,8 @@ class PmrAllocator final : public Allocator {
   }
 
  private:
-  static constexpr std::size_t kMaxBlock = kAsanMaxAllocation;
-  AllocatorTraits traits_;
+  static constexpr std::size_t kMaxBlock = kMaxCheapBlock;
+  AllocatorTraits traits_{.max_align = std::size_t{1} << 16};
   bool round_to_align_;
   Upstream upstream_;
   Resource resource_{&upstream_};
@@ -70,18 +67,17 @@ class PmrAllocator final : public Allocator {
 }  // namespace
 
 std::unique_ptr<Allocator> make_pmr_pool(bool round_to_align) {
-  return std::make_unique<PmrAllocator<std::pmr::unsynchronized_pool_resource>>(
-      round_to_align ? "pmr_unsync_pool" : "pmr_pool_raw", round_to_align);
+  return std::make_unique<PmrAllocator<std::pmr::unsynchronized_pool_resource>>(round_to_align);
 }
 
 SHADOWHEAP_REGISTER_ALLOCATOR(pmr_monotonic, [] {
-  return std::make_unique<PmrAllocator<std::pmr::monotonic_buffer_resource>>("pmr_monotonic");
+  return std::make_unique<PmrAllocator<std::pmr::monotonic_buffer_resource>>();
 });
 SHADOWHEAP_REGISTER_ALLOCATOR(pmr_unsync_pool, [] {
-  return std::make_unique<PmrAllocator<std::pmr::unsynchronized_pool_resource>>("pmr_unsync_pool");
+  return std::make_unique<PmrAllocator<std::pmr::unsynchronized_pool_resource>>();
 });
 SHADOWHEAP_REGISTER_ALLOCATOR(pmr_sync_pool, [] {
-  return std::make_unique<PmrAllocator<std::pmr::synchronized_pool_resource>>("pmr_sync_pool");
+  return std::make_unique<PmrAllocator<std::pmr::synchronized_pool_resource>>();
 });
 
 }  // namespace shadowheap

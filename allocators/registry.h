@@ -3,7 +3,10 @@
 //
 //   SHADOWHEAP_REGISTER_ALLOCATOR(bump, [] { return std::make_unique<BumpAllocator>(); });
 //
-// and one `add_allocator(bump bump.cc)` line in allocators/CMakeLists.txt.
+// and one `add_allocator(bump bump.cc)` line in allocators/CMakeLists.txt. The name is the
+// allocator's only name (reports, fuzz targets, test names). The build checks both spellings
+// agree: every name CMake lists must be registered (a link error names the missing
+// shadowheap_registered_<name>), and ctest's allocators.listed checks the converse.
 #pragma once
 
 #include <functional>
@@ -34,6 +37,5 @@ bool register_allocator(std::string name, AllocatorFactory make);
 
 }  // namespace shadowheap
 
-#define SHADOWHEAP_REGISTER_ALLOCATOR(id, factory)                \
-  [[maybe_unused]] static const bool shadowheap_registered_##id = \
-      ::shadowheap::register_allocator(#id, factory)
+#define SHADOWHEAP_REGISTER_ALLOCATOR(id, factory) \
+  extern "C" const bool shadowheap_registered_##id = ::shadowheap::register_allocator(#id, factory)

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "allocators/asan_hooks.h"
+#include "allocators/limits.h"
 #include "allocators/registry.h"
 
 namespace shadowheap {
@@ -18,9 +19,9 @@ constexpr std::size_t kMallocAlign = alignof(std::max_align_t);
 // contract always allows; the hand-written allocators take huge alignments themselves.
 constexpr std::size_t kMaxAlign = std::size_t{1} << 22;
 
-// Sizes too costly to succeed get null (asan_hooks.h); under ASan, so do impossible sizes,
+// Sizes too costly to succeed get null (limits.h); under ASan, so do impossible sizes,
 // which ASan's malloc refuses with a printed warning per call.
-bool refused(std::size_t size) { return too_costly(size) || (kAsan && size > kAsanMaxAllocation); }
+bool refused(std::size_t size) { return too_costly(size) || (kAsan && size > kMaxCheapBlock); }
 
 class SystemAllocator final : public Allocator {
  public:
@@ -53,7 +54,7 @@ class SystemAllocator final : public Allocator {
   }
 
  private:
-  AllocatorTraits traits_{.name = "system", .max_align = kMaxAlign, .thread_safe = true};
+  AllocatorTraits traits_{.max_align = kMaxAlign, .thread_safe = true};
 };
 
 }  // namespace

@@ -13,7 +13,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "allocators/asan_hooks.h"
+#include "allocators/limits.h"
 #include "allocators/registry.h"
 
 namespace shadowheap {
@@ -98,8 +98,7 @@ class JemallocAllocator final : public Allocator {
     return log2_of(align) | kTcacheNone | static_cast<int>((arena_ + 1) << 20);
   }
   // Alignments above 2^30 get null from jemalloc; sizes above PTRDIFF_MAX too.
-  AllocatorTraits traits_{
-      .name = "jemalloc", .max_align = std::size_t{1} << 30, .thread_safe = true};
+  AllocatorTraits traits_{.max_align = std::size_t{1} << 30, .thread_safe = true};
   unsigned arena_;
 };
 
@@ -131,9 +130,7 @@ const MimallocApi& mimalloc() {
 class MimallocAllocator final : public Allocator {
  public:
   MimallocAllocator(void* heap, bool work_around_700)
-      : heap_(heap), work_around_700_(work_around_700) {
-    if (!work_around_700) traits_.name = "mimalloc_raw";
-  }
+      : heap_(heap), work_around_700_(work_around_700) {}
   ~MimallocAllocator() override { mimalloc().heap_destroy(heap_); }
   static std::unique_ptr<Allocator> make() { return make_mimalloc(true); }
 
@@ -161,7 +158,7 @@ class MimallocAllocator final : public Allocator {
     if (!work_around_700_) return size;
     return align > 16 && size % align == 0 && size < SIZE_MAX ? size + 1 : size;
   }
-  AllocatorTraits traits_{.name = "mimalloc", .max_align = std::size_t{1} << 20};
+  AllocatorTraits traits_{.max_align = std::size_t{1} << 20};
   void* heap_;
   bool work_around_700_;
 };
@@ -220,8 +217,7 @@ class TcmallocAllocator final : public Allocator {
  private:
   static constexpr std::size_t kMallocAlign = 8;  // tcmalloc's guarantee for small sizes
 
-  AllocatorTraits traits_{
-      .name = "tcmalloc", .max_align = std::size_t{1} << 20, .thread_safe = true};
+  AllocatorTraits traits_{.max_align = std::size_t{1} << 20, .thread_safe = true};
 };
 
 }  // namespace

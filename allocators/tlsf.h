@@ -240,10 +240,8 @@ class TlsfAllocator final : public Allocator {
     return b;
   }
 
-  AllocatorTraits traits_{.name = "tlsf",
-                          .max_align = std::size_t{1} << 20,
-                          .capacity = kArenaSize,
-                          .poisons_free = true};
+  AllocatorTraits traits_{
+      .max_align = std::size_t{1} << 20, .capacity = kArenaSize, .poisons_free = true};
   Arena arena_{kArenaSize};
   std::uint32_t fl_bitmap_ = 0;
   std::uint32_t sl_bitmap_[kFlCount] = {};

@@ -12,8 +12,8 @@
 #include "allocators/process.h"
 #include "allocators/registry.h"
 #include "fuzz/decoder.h"
-#include "harness/interpreter.h"
 #include "harness/pattern.h"
+#include "harness/run.h"
 
 namespace {
 
@@ -148,14 +148,11 @@ int main(int argc, char** argv) {
     bool violated = false;
     double checked = seconds([&] {
       auto a = e->make();
-      Interpreter interp(*a, {.check_every = 0});
-      violated = interp.run(ops).has_value();
+      violated = !run_ops(*a, name, ops, {.check_every = 0}).passed();
     });
     double fuzz = seconds([&] {
       for (const auto& in : inputs) {
-        auto a = e->make();
-        Interpreter interp(*a);
-        violated |= interp.run(fuzz::decode(in.data(), in.size())).has_value();
+        violated |= !run_ops(name, fuzz::decode(in.data(), in.size())).passed();
       }
     });
     std::printf("%-24s %14.0f %14.0f %7.2fx %14.0f%s\n", name.c_str(), ops.size() / bare,

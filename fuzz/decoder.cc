@@ -6,6 +6,8 @@
 #include <array>
 #include <limits>
 
+#include "harness/size_edges.h"
+
 namespace shadowheap::fuzz {
 namespace {
 
@@ -22,24 +24,8 @@ enum class SizeKind : std::uint8_t {
   kMaxValue = kExact
 };
 
-constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
+constexpr std::uint64_t kMax = kMaxSize;
 constexpr std::uint64_t kMaxManySize = 8 * 1024;
-constexpr std::array<std::uint64_t, 8> kHugeEdges = {
-    kMax,                    // SIZE_MAX
-    kMax / 2,                // PTRDIFF_MAX
-    kMax / 2 + 1,            // PTRDIFF_MAX + 1 = 2^63
-    std::uint64_t{1} << 32,  // just above 32 bits
-    std::uint64_t{1} << 31,
-    std::uint64_t{1} << 40,
-    kMax - 4095,  // a page short of the top: "-4096"
-    std::uint64_t{1} << 48,
-};
-
-std::uint64_t clamp_size(std::uint64_t base, int delta) {
-  if (delta < 0 && base <= static_cast<std::uint64_t>(-delta)) return 1;
-  if (delta > 0 && base > kMax - delta) return kMax;
-  return base + delta;
-}
 
 // alloc_many's count byte: 0..251 are 1..32 blocks (b % 32 + 1); 252..255 are 1024, 2048, 3072
 // and 4096, enough to exhaust an arena, rare enough not to dominate the cost of an input.
@@ -74,7 +60,7 @@ std::uint64_t decode_size(FuzzedDataProvider& in, std::uint8_t align_log2) {
       return in.ConsumeIntegralInRange<std::uint64_t>(1, 64);
     case SizeKind::kPow2Edge: {
       int k = in.ConsumeIntegralInRange<int>(0, 20);
-      return clamp_size(std::uint64_t{1} << k, in.ConsumeIntegralInRange<int>(-8, 8));
+      return offset_size(std::uint64_t{1} << k, in.ConsumeIntegralInRange<int>(-8, 8));
     }
     case SizeKind::kSmall:
       return in.ConsumeIntegralInRange<std::uint64_t>(1, 4096);
@@ -85,13 +71,13 @@ std::uint64_t decode_size(FuzzedDataProvider& in, std::uint8_t align_log2) {
     case SizeKind::kAlignEdge: {
       // 0..8: align * {1, 2, 4} + {-1, 0, +1}; 9..15: align >> (choice - 8), so size < align.
       int choice = in.ConsumeIntegralInRange<int>(0, 15);
-      if (choice < 9) return clamp_size(align << (choice / 3), choice % 3 - 1);
+      if (choice < 9) return offset_size(align << (choice / 3), choice % 3 - 1);
       return std::max<std::uint64_t>(align >> (choice - 8), 1);
     }
     case SizeKind::kHuge: {
       std::uint64_t edge =
-          kHugeEdges[in.ConsumeIntegralInRange<std::size_t>(0, kHugeEdges.size() - 1)];
-      return clamp_size(edge, in.ConsumeIntegralInRange<int>(-8, 7));
+          kHugeSizeEdges[in.ConsumeIntegralInRange<std::size_t>(0, kHugeSizeEdges.size() - 1)];
+      return offset_size(edge, in.ConsumeIntegralInRange<int>(-8, 7));
     }
     case SizeKind::kExact:
       return in.ConsumeIntegralInRange<std::uint64_t>(1, kMax);

@@ -1,6 +1,7 @@
-// Fuzz input bytes -> ops, with FuzzedDataProvider. Only ConsumeIntegralInRange/ConsumeEnum are
-// used, so the input is read from its last byte backwards, one field after another; a mutated
-// byte changes one field, and the program stays close.
+// Fuzz input bytes -> ops, with FuzzedDataProvider. Only its integer reads are used
+// (ConsumeEnum, ConsumeIntegral and ConsumeIntegralInRange), so the input is read from its last
+// byte backwards, one field after another; a mutated byte changes one field, and the program
+// stays close.
 //
 // Byte layout, in reading order (each field is big-endian over as many bytes as its range needs):
 //

@@ -1,43 +1,56 @@
-// The fuzz target, built once per registered allocator (SHADOWHEAP_FUZZ_ALLOCATOR names it):
-// bytes -> ops -> the interpreter on a fresh instance. A violation prints its report and aborts,
-// so libFuzzer keeps the input; ci/fuzz.sh then minimizes it and writes the regression.
+// The fuzz target: bytes -> ops -> a fresh instance -> the interpreter (harness/run.h). Built once
+// per registered allocator, named by SHADOWHEAP_FUZZ_ALLOCATOR; built without it (the zoo's one
+// target), it fuzzes the allocator named by the environment variable SHADOWHEAP_ALLOCATOR.
+// A violation prints its report and aborts, so libFuzzer keeps the input; ci/fuzz.sh then
+// minimizes it and writes the regression.
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 
 #include "allocators/process.h"
 #include "allocators/registry.h"
 #include "fuzz/decoder.h"
-#include "harness/interpreter.h"
+#include "harness/run.h"
 
 namespace {
 
-const shadowheap::RegisteredAllocator& target_allocator() {
-  static const shadowheap::RegisteredAllocator* entry = [] {
-    auto* e = shadowheap::find_allocator(SHADOWHEAP_FUZZ_ALLOCATOR);
-    if (e == nullptr) {
-      std::fprintf(stderr, "shadowheap: no allocator registered as '%s'\n",
-                   SHADOWHEAP_FUZZ_ALLOCATOR);
+const std::string& allocator_name() {
+  static const std::string name = [] {
+#ifdef SHADOWHEAP_FUZZ_ALLOCATOR
+    const char* chosen = SHADOWHEAP_FUZZ_ALLOCATOR;
+#else
+    const char* chosen = std::getenv("SHADOWHEAP_ALLOCATOR");
+    if (chosen == nullptr) chosen = "";
+#endif
+    if (shadowheap::find_allocator(chosen) == nullptr) {
+      std::fprintf(stderr, "shadowheap: no allocator registered as '%s'; registered:", chosen);
+      for (const auto& e : shadowheap::registered_allocators())
+        std::fprintf(stderr, " %s", e.name.c_str());
+      std::fprintf(stderr, "\n");
       std::exit(2);
     }
-    return e;
+    return std::string(chosen);
   }();
-  return *entry;
+  return name;
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char*** argv) {
   shadowheap::prepare_process(*argv);
+  allocator_name();
   return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const std::vector<shadowheap::Op> ops = shadowheap::fuzz::decode(data, size);
-  auto allocator = target_allocator().make();
-  if (!allocator) return 0;
-  shadowheap::Interpreter interp(*allocator);
-  if (auto v = interp.run(ops)) {
-    std::fputs(interp.report(*v).c_str(), stderr);
+  const shadowheap::RunResult r =
+      shadowheap::run_ops(allocator_name(), shadowheap::fuzz::decode(data, size));
+  if (!r.error.empty()) {
+    std::fprintf(stderr, "shadowheap: %s\n", r.error.c_str());
+    std::exit(2);
+  }
+  if (r.violation) {
+    std::fputs(r.report.c_str(), stderr);
     std::abort();
   }
   return 0;

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "allocators/process.h"
-#include "harness/interpreter.h"
+#include "harness/crash_reporter.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size);
 

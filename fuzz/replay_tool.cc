@@ -1,5 +1,6 @@
 // shadowheap-replay: a fuzz input or a text trace in; the readable trace and the violation
 // report out, without libFuzzer.
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -12,7 +13,8 @@
 #include "allocators/process.h"
 #include "allocators/registry.h"
 #include "fuzz/decoder.h"
-#include "harness/interpreter.h"
+#include "harness/crash_reporter.h"
+#include "harness/run.h"
 #include "harness/trace.h"
 
 namespace {
@@ -69,7 +71,7 @@ void print_gtest(const std::string& allocator, const shadowheap::Violation& v,
   std::snprintf(hash, sizeof hash, "%08zx", std::hash<std::string>{}(trace)&0xffffffff);
   std::printf(
       "// Regression test: %s in %s, found by shadowheap. It fails until the bug is fixed.\n"
-      "#include <gtest/gtest.h>\n\n#include \"harness/replay.h\"\n\n"
+      "#include <gtest/gtest.h>\n\n#include \"harness/run.h\"\n\n"
       "TEST(Regression, %s_%s_%s) {\n"
       "  EXPECT_EQ(shadowheap::run_trace(\"%s\", R\"trace(\n%s)trace\"),\n            \"\");\n}\n",
       std::string(shadowheap::kind_name(v.kind)).c_str(), allocator.c_str(),
@@ -93,11 +95,101 @@ int count_ops(const std::string& dir) {
   return 0;
 }
 
+// INPUT's ops, and what its header says (a text trace's "# allocator:" and "# expect:").
+struct Input {
+  std::vector<shadowheap::Op> ops;
+  std::string allocator, expect, error;
+};
+
+Input read_input(const std::string& path) {
+  Input input;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    input.error = "cannot read input '" + path + "'";
+    return input;
+  }
+  std::string content((std::istreambuf_iterator<char>(in)), {});
+  if (!looks_like_text(content)) {
+    input.ops = shadowheap::fuzz::decode(reinterpret_cast<const std::uint8_t*>(content.data()),
+                                         content.size());
+    return input;
+  }
+  shadowheap::ParsedTrace parsed = shadowheap::parse_trace(content);
+  if (!parsed.error.empty()) input.error = path + ": " + parsed.error;
+  input.ops = parsed.ops;
+  input.allocator = header(content, "allocator");
+  input.expect = header(content, "expect");
+  return input;
+}
+
+int list() {
+  for (const auto& e : shadowheap::registered_allocators()) std::printf("%s\n", e.name.c_str());
+  return 0;
+}
+
+int write_dict(const Input& input, const std::string& to) {
+  std::ofstream out(to);
+  for (const auto& op : input.ops) {
+    if (!shadowheap::fuzz::unencodable(op).empty()) continue;
+    out << "# " << shadowheap::format_op(op) << "\n\"";
+    char hex[8];
+    for (std::uint8_t b : shadowheap::fuzz::encode({op})) {
+      std::snprintf(hex, sizeof hex, "\\x%02x", b);
+      out << hex;
+    }
+    out << "\"\n";
+  }
+  return out ? 0 : fail("cannot write '" + to + "'");
+}
+
+int encode(const Input& input, const std::string& path, const std::string& to) {
+  for (const auto& op : input.ops)
+    if (std::string why = shadowheap::fuzz::unencodable(op); !why.empty())
+      return fail(path + ": '" + shadowheap::format_op(op) + "' cannot be encoded: " + why);
+  auto bytes = shadowheap::fuzz::encode(input.ops);
+  std::ofstream out(to, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  return out ? 0 : fail("cannot write '" + to + "'");
+}
+
+// Runs the ops, prints the trace and the report; exit status by `expect` when given.
+int replay(const Input& input, const std::string& allocator, const std::string& expect,
+           bool gtest) {
+  if (allocator.empty()) return fail("no allocator: pass --allocator NAME (see --list)");
+  if (shadowheap::find_allocator(allocator) == nullptr)
+    return fail("no allocator registered as '" + allocator + "' (see --list)");
+  shadowheap::ViolationKind expected_kind{};
+  if (!expect.empty() && expect != "none" && !shadowheap::parse_kind(expect, &expected_kind))
+    return fail("--expect: '" + expect + "' is neither none nor a violation kind");
+
+  std::printf("# allocator: %s\n# %zu ops\n%s", allocator.c_str(), input.ops.size(),
+              shadowheap::format_trace(input.ops).c_str());
+  std::fflush(stdout);
+  shadowheap::install_crash_reporter();
+  const shadowheap::RunResult r = shadowheap::run_ops(allocator, input.ops);
+  if (!r.error.empty()) return fail(r.error);
+  if (r.violation) {
+    std::printf("\n%s", r.report.c_str());
+    const auto end = std::min<std::size_t>(input.ops.size(), r.violation->op_index + 1);
+    if (gtest)
+      print_gtest(allocator, *r.violation,
+                  std::vector<shadowheap::Op>(input.ops.begin(), input.ops.begin() + end));
+  } else {
+    std::printf("\nno violation\n");
+  }
+  if (expect.empty()) return r.violation ? 1 : 0;
+  std::string outcome =
+      r.violation ? std::string(shadowheap::kind_name(r.violation->kind)) : "none";
+  if (outcome == expect) return 0;
+  std::fprintf(stderr, "shadowheap-replay: expected %s, got %s\n", expect.c_str(), outcome.c_str());
+  return 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   shadowheap::prepare_process(argv);
-  std::string allocator, expect, encode_to, dict_to, input;
+  std::string allocator, expect, encode_to, dict_to, path;
   bool gtest = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -114,89 +206,20 @@ int main(int argc, char** argv) {
       dict_to = value();
     else if (a == "--count-ops")
       return count_ops(value());
-    else if (a == "--list") {
-      for (const auto& e : shadowheap::registered_allocators()) std::printf("%s\n", e.name.c_str());
-      return 0;
-    } else if (a == "-h" || a == "--help") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    } else if (a[0] == '-' || !input.empty()) {
-      std::fputs(kUsage, stderr);
-      return fail("unexpected argument '" + a + "'");
-    } else {
-      input = a;
-    }
+    else if (a == "--list")
+      return list();
+    else if (a == "-h" || a == "--help")
+      return std::fputs(kUsage, stdout), 0;
+    else if (a[0] == '-' || !path.empty())
+      return std::fputs(kUsage, stderr), fail("unexpected argument '" + a + "'");
+    else
+      path = a;
   }
-  if (input.empty()) return fail("no INPUT given (see --help)");
-  std::ifstream in(input, std::ios::binary);
-  if (!in) return fail("cannot read input '" + input + "'");
-  std::string content((std::istreambuf_iterator<char>(in)), {});
-
-  std::vector<shadowheap::Op> ops;
-  if (looks_like_text(content)) {
-    shadowheap::ParsedTrace parsed = shadowheap::parse_trace(content);
-    if (!parsed.error.empty()) return fail(input + ": " + parsed.error);
-    ops = parsed.ops;
-    if (allocator.empty()) allocator = header(content, "allocator");
-    if (expect.empty()) expect = header(content, "expect");
-  } else {
-    ops = shadowheap::fuzz::decode(reinterpret_cast<const std::uint8_t*>(content.data()),
-                                   content.size());
-  }
-
-  if (!dict_to.empty()) {
-    std::ofstream out(dict_to);
-    for (const auto& op : ops) {
-      if (!shadowheap::fuzz::unencodable(op).empty()) continue;
-      out << "# " << shadowheap::format_op(op) << "\n\"";
-      char hex[8];
-      for (std::uint8_t b : shadowheap::fuzz::encode({op})) {
-        std::snprintf(hex, sizeof hex, "\\x%02x", b);
-        out << hex;
-      }
-      out << "\"\n";
-    }
-    return out ? 0 : fail("cannot write '" + dict_to + "'");
-  }
-
-  if (!encode_to.empty()) {
-    for (const auto& op : ops)
-      if (std::string why = shadowheap::fuzz::unencodable(op); !why.empty())
-        return fail(input + ": '" + shadowheap::format_op(op) + "' cannot be encoded: " + why);
-    auto bytes = shadowheap::fuzz::encode(ops);
-    std::ofstream out(encode_to, std::ios::binary);
-    out.write(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-    return out ? 0 : fail("cannot write '" + encode_to + "'");
-  }
-
-  if (allocator.empty()) return fail("no allocator: pass --allocator NAME (see --list)");
-  const auto* entry = shadowheap::find_allocator(allocator);
-  if (entry == nullptr) return fail("no allocator registered as '" + allocator + "' (see --list)");
-  shadowheap::ViolationKind expected_kind{};
-  if (!expect.empty() && expect != "none" && !shadowheap::parse_kind(expect, &expected_kind))
-    return fail("--expect: '" + expect + "' is neither none nor a violation kind");
-
-  std::printf("# allocator: %s\n# %zu ops\n%s", allocator.c_str(), ops.size(),
-              shadowheap::format_trace(ops).c_str());
-  std::fflush(stdout);
-  shadowheap::install_crash_reporter();
-  auto instance = entry->make();
-  if (!instance) return fail("allocator '" + allocator + "' could not be created");
-  shadowheap::Interpreter interp(*instance);
-  auto v = interp.run(ops);
-  if (v) {
-    std::printf("\n%s", interp.report(*v).c_str());
-    if (gtest)
-      print_gtest(
-          allocator, *v,
-          std::vector<shadowheap::Op>(
-              ops.begin(), ops.begin() + std::min<std::size_t>(ops.size(), v->op_index + 1)));
-  } else {
-    std::printf("\nno violation\n");
-  }
-  if (expect.empty()) return v ? 1 : 0;
-  std::string outcome = v ? std::string(shadowheap::kind_name(v->kind)) : "none";
-  if (outcome == expect) return 0;
-  std::fprintf(stderr, "shadowheap-replay: expected %s, got %s\n", expect.c_str(), outcome.c_str());
-  return 1;
+  if (path.empty()) return fail("no INPUT given (see --help)");
+  const Input input = read_input(path);
+  if (!input.error.empty()) return fail(input.error);
+  if (!dict_to.empty()) return write_dict(input, dict_to);
+  if (!encode_to.empty()) return encode(input, path, encode_to);
+  return replay(input, allocator.empty() ? input.allocator : allocator,
+                expect.empty() ? input.expect : expect, gtest);
 }

@@ -1,19 +1,9 @@
 #include "harness/asan.h"
 
-#include "allocators/asan_hooks.h"
+#include "allocators/sanitizers.h"
 
 #ifdef SHADOWHEAP_ASAN
-
-// Huge requests must be answered with null, not abort the run; blocks above kAsanMaxAllocation
-// are refused so that a lazily mapped success does not cost ASan a shadow memset per input.
-static_assert(shadowheap::kAsanMaxAllocation == std::size_t{64} << 20,
-              "keep the option below in step");
-extern "C" const char* __asan_default_options() {
-  return "allocator_may_return_null=1:max_allocation_size_mb=64";
-}
-
-// tcmalloc registers its MallocExtension with a `new` it never frees, once per process.
-extern "C" const char* __lsan_default_suppressions() { return "leak:libtcmalloc_minimal.so\n"; }
+#include <sanitizer/asan_interface.h>
 #endif
 
 namespace shadowheap::asan {

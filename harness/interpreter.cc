@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 
 #include "harness/asan.h"
 #include "harness/pattern.h"
-#include "harness/trace.h"
 
 namespace shadowheap {
 namespace {
@@ -54,8 +54,8 @@ Interpreter* g_current = nullptr;  // the interpreter the crash reporter describ
 
 }  // namespace
 
-Interpreter::Interpreter(Allocator& allocator, InterpreterOptions options)
-    : allocator_(allocator), options_(options) {
+Interpreter::Interpreter(Allocator& allocator, std::string name, InterpreterOptions options)
+    : allocator_(allocator), name_(std::move(name)), options_(options) {
   g_current = this;
 }
 
@@ -63,8 +63,10 @@ Interpreter::~Interpreter() {
   if (g_current == this) g_current = nullptr;
 }
 
+const Interpreter* Interpreter::current() { return g_current; }
+
 std::string Interpreter::report(const Violation& v) const {
-  return format_report(allocator_.traits().name, history_, v);
+  return format_report(name_, history_, v);
 }
 
 std::optional<Violation> Interpreter::run(const std::vector<Op>& ops) {
@@ -347,63 +349,6 @@ std::optional<Violation> Interpreter::check_poisoned(std::uintptr_t p, std::uint
   return violation(ViolationKind::kFreedNotPoisoned,
                    "freed block " + hex_addr(p) + " size " + std::to_string(size) + ": byte " +
                        std::to_string(last - p) + " is still addressable under ASan");
-}
-
-}  // namespace shadowheap
-
-// --- crash reporting --------------------------------------------------------------------------
-
-#include <signal.h>
-#include <unistd.h>
-
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
-#define SHADOWHEAP_SANITIZER_RUNTIME 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define SHADOWHEAP_SANITIZER_RUNTIME 1
-#endif
-#ifdef SHADOWHEAP_SANITIZER_RUNTIME
-#include <sanitizer/common_interface_defs.h>
-#endif
-
-namespace shadowheap {
-namespace {
-
-void report_crash(const char* what) {
-  Interpreter* it = g_current;
-  if (it == nullptr || it->history().empty()) return;
-  Violation v;
-  v.kind = ViolationKind::kCrash;
-  v.op_index = it->history().size() - 1;
-  v.detail = what;
-  std::string text = "\n" + it->report(v);
-  (void)!write(STDERR_FILENO, text.data(), text.size());
-}
-
-void on_signal(int sig) {
-  report_crash(sig == SIGABRT ? "the process aborted during this op"
-                              : "a fatal signal arrived during this op");
-  raise(sig);  // SA_RESETHAND restored the default action
-}
-
-}  // namespace
-
-void install_crash_reporter() {
-#ifdef SHADOWHEAP_SANITIZER_RUNTIME
-  __sanitizer_set_death_callback(
-      +[] { report_crash("a sanitizer reported an error (see above)"); });
-#endif
-  struct sigaction sa = {};
-  sa.sa_handler = on_signal;
-  sa.sa_flags = SA_RESETHAND | SA_NODEFER;
-  for (int sig : {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT}) {
-    struct sigaction old = {};
-    sigaction(sig, nullptr, &old);
-    // A sanitizer's own handler reports first and then calls the death callback above.
-    if (old.sa_handler == SIG_DFL) sigaction(sig, &sa, nullptr);
-  }
 }
 
 }  // namespace shadowheap

@@ -30,7 +30,8 @@ struct InterpreterStats {
 
 class Interpreter {
  public:
-  explicit Interpreter(Allocator& allocator, InterpreterOptions options = {});
+  // `name` is the allocator's registered name, for reports.
+  Interpreter(Allocator& allocator, std::string name, InterpreterOptions options = {});
   ~Interpreter();
   Interpreter(const Interpreter&) = delete;
   Interpreter& operator=(const Interpreter&) = delete;
@@ -49,6 +50,10 @@ class Interpreter {
   const std::vector<Op>& history() const { return history_; }
   const InterpreterStats& stats() const { return stats_; }
   const Allocator& allocator() const { return allocator_; }
+  const std::string& name() const { return name_; }
+
+  // The interpreter constructed last and still alive: what the crash reporter describes.
+  static const Interpreter* current();
 
  private:
   std::optional<Violation> allocate(std::uint64_t size, std::uint8_t align_log2, bool zeroed);
@@ -68,6 +73,7 @@ class Interpreter {
   std::optional<Violation> check_poisoned(std::uintptr_t p, std::uint64_t size) const;
 
   Allocator& allocator_;
+  std::string name_;
   InterpreterOptions options_;
   ShadowHeap shadow_;
   std::vector<Op> history_;
@@ -75,9 +81,5 @@ class Interpreter {
   std::uint64_t next_id_ = 1;
   std::uint32_t since_check_ = 0;
 };
-
-// A crash or sanitizer report inside a running interpreter prints its report too (kind crash).
-// Called once by each driver's main; libFuzzer drivers rely on the saved input instead.
-void install_crash_reporter();
 
 }  // namespace shadowheap

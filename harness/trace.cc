@@ -2,7 +2,6 @@
 
 #include <array>
 #include <charconv>
-#include <cstdio>
 
 namespace shadowheap {
 namespace {
@@ -12,22 +11,21 @@ enum class Field { kSize, kAlign, kSlot, kCount, kStride, kOffset };
 struct Syntax {
   OpKind kind;
   std::string_view name;
-  std::vector<Field> fields;
+  std::size_t arity;
+  std::array<Field, 3> fields;
 };
 
-const std::vector<Syntax>& syntax() {
-  static const std::vector<Syntax> table = {
-      {OpKind::kAlloc, "alloc", {Field::kSize, Field::kAlign}},
-      {OpKind::kAllocZeroed, "alloc_zeroed", {Field::kSize, Field::kAlign}},
-      {OpKind::kFree, "free", {Field::kSlot}},
-      {OpKind::kRealloc, "realloc", {Field::kSlot, Field::kSize}},
-      {OpKind::kFillUsable, "fill_usable", {Field::kSlot}},
-      {OpKind::kCheckAll, "check_all", {}},
-      {OpKind::kAllocMany, "alloc_many", {Field::kCount, Field::kSize, Field::kAlign}},
-      {OpKind::kFreeEvery, "free_every", {Field::kStride, Field::kOffset}},
-  };
-  return table;
-}
+// A constant table, so that printing an op allocates nothing (the crash reporter prints ops).
+constexpr std::array<Syntax, 8> kSyntax = {{
+    {OpKind::kAlloc, "alloc", 2, {Field::kSize, Field::kAlign}},
+    {OpKind::kAllocZeroed, "alloc_zeroed", 2, {Field::kSize, Field::kAlign}},
+    {OpKind::kFree, "free", 1, {Field::kSlot}},
+    {OpKind::kRealloc, "realloc", 2, {Field::kSlot, Field::kSize}},
+    {OpKind::kFillUsable, "fill_usable", 1, {Field::kSlot}},
+    {OpKind::kCheckAll, "check_all", 0, {}},
+    {OpKind::kAllocMany, "alloc_many", 3, {Field::kCount, Field::kSize, Field::kAlign}},
+    {OpKind::kFreeEvery, "free_every", 2, {Field::kStride, Field::kOffset}},
+}};
 
 std::string_view field_name(Field f) {
   constexpr std::array<std::string_view, 6> names = {"size",  "align",  "slot",
@@ -35,11 +33,11 @@ std::string_view field_name(Field f) {
   return names[static_cast<int>(f)];
 }
 
-std::string number(std::uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, v < (std::uint64_t{1} << 32) ? "%llu" : "0x%llx",
-                static_cast<unsigned long long>(v));
-  return buf;
+void number(TextSink& out, std::uint64_t v) {
+  if (v < (std::uint64_t{1} << 32))
+    out.dec(v);
+  else
+    out.text("0x").hex(v);
 }
 
 std::uint64_t get(const Op& op, Field f) {
@@ -110,13 +108,13 @@ std::vector<std::string_view> words(std::string_view line) {
 
 std::string parse_line(const std::vector<std::string_view>& w, Op* op) {
   const Syntax* s = nullptr;
-  for (const auto& candidate : syntax())
+  for (const auto& candidate : kSyntax)
     if (candidate.name == w[0]) s = &candidate;
   if (s == nullptr) return "unknown op '" + std::string(w[0]) + "'";
   *op = Op{.kind = s->kind};
-  if (w.size() - 1 != s->fields.size())
-    return std::string(s->name) + " takes " + std::to_string(s->fields.size()) + " fields";
-  for (std::size_t i = 0; i < s->fields.size(); ++i) {
+  if (w.size() - 1 != s->arity)
+    return std::string(s->name) + " takes " + std::to_string(s->arity) + " fields";
+  for (std::size_t i = 0; i < s->arity; ++i) {
     std::string_view want = field_name(s->fields[i]);
     std::string_view word = w[i + 1];
     std::uint64_t v;
@@ -130,14 +128,24 @@ std::string parse_line(const std::vector<std::string_view>& w, Op* op) {
 
 }  // namespace
 
-std::string format_op(const Op& op) {
-  for (const auto& s : syntax()) {
+void write_op(TextSink& out, const Op& op) {
+  for (const auto& s : kSyntax) {
     if (s.kind != op.kind) continue;
-    std::string out(s.name);
-    for (Field f : s.fields) out += " " + std::string(field_name(f)) + "=" + number(get(op, f));
-    return out;
+    out.text(s.name);
+    for (std::size_t i = 0; i < s.arity; ++i) {
+      out.text(" ").text(field_name(s.fields[i])).text("=");
+      number(out, get(op, s.fields[i]));
+    }
+    return;
   }
-  return "invalid_op";
+  out.text("invalid_op");
+}
+
+std::string format_op(const Op& op) {
+  std::string text;
+  TextSink out(&text);
+  write_op(out, op);
+  return text;
 }
 
 std::string format_trace(const std::vector<Op>& ops) {
@@ -154,8 +162,8 @@ ParsedTrace parse_trace(std::string_view text) {
     std::size_t nl = text.find('\n');
     std::string_view line = text.substr(0, nl);
     text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
-    auto w = words(line);
-    if (w.empty() || w[0][0] == '#') continue;
+    auto w = words(line.substr(0, line.find('#')));  // '#' starts a comment, anywhere
+    if (w.empty()) continue;
     Op op;
     if (std::string err = parse_line(w, &op); !err.empty()) {
       result.error = "line " + std::to_string(line_no) + ": " + err;

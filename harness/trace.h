@@ -10,7 +10,7 @@
 //   free_every stride=3 offset=1
 //
 // Numbers are decimal or 0x-prefixed hex; sizes >= 1; alignments are powers of two; strides >= 1.
-// Blank lines and lines starting with '#' are ignored.
+// '#' starts a comment that runs to the end of the line; blank lines are ignored.
 #pragma once
 
 #include <string>
@@ -18,10 +18,13 @@
 #include <vector>
 
 #include "harness/op.h"
+#include "harness/text_sink.h"
 
 namespace shadowheap {
 
 std::string format_op(const Op& op);
+// The same line, allocating nothing (see TextSink).
+void write_op(TextSink& out, const Op& op);
 std::string format_trace(const std::vector<Op>& ops);
 
 struct ParsedTrace {

@@ -1,7 +1,6 @@
 #include "harness/violation.h"
 
 #include <array>
-#include <cstdio>
 
 #include "harness/trace.h"
 
@@ -24,15 +23,8 @@ constexpr std::array<std::string_view, static_cast<int>(ViolationKind::kMaxValue
     "crash",
 };
 
-std::string hex(const std::vector<std::uint8_t>& bytes) {
-  std::string out;
-  char buf[4];
-  for (std::uint8_t b : bytes) {
-    std::snprintf(buf, sizeof buf, "%02x ", b);
-    out += buf;
-  }
-  if (!out.empty()) out.pop_back();
-  return out;
+void write_hex(TextSink& out, const std::vector<std::uint8_t>& bytes) {
+  for (std::size_t i = 0; i < bytes.size(); ++i) (i ? out.text(" ") : out).hex(bytes[i], 2);
 }
 
 }  // namespace
@@ -51,21 +43,38 @@ bool parse_kind(std::string_view name, ViolationKind* kind) {
 
 std::string format_report(std::string_view allocator, const std::vector<Op>& history,
                           const Violation& v) {
-  std::string out = "shadowheap: VIOLATION " + std::string(kind_name(v.kind)) + "\n";
-  out += "  allocator: " + std::string(allocator) + "\n";
-  out += "  op #" + std::to_string(v.op_index) + ": ";
-  out += v.op_index < history.size() ? format_op(history[v.op_index]) : "(after the last op)";
-  out += "\n  detail: " + v.detail + "\n";
-  if (!v.expected.empty()) {
-    out += "  at offset " + std::to_string(v.offset) + ":\n";
-    out += "    expected: " + hex(v.expected) + "\n";
-    out += "    actual:   " + hex(v.actual) + "\n";
+  std::string text;
+  TextSink out(&text);
+  write_report(out, allocator, history, v.kind, v.op_index, v.detail, &v);
+  return text;
+}
+
+void write_report(TextSink& out, std::string_view allocator, const std::vector<Op>& history,
+                  ViolationKind kind, std::uint64_t op_index, std::string_view detail,
+                  const Violation* bytes) {
+  out.text("shadowheap: VIOLATION ").text(kind_name(kind)).text("\n");
+  out.text("  allocator: ").text(allocator).text("\n");
+  out.text("  op #").dec(op_index).text(": ");
+  if (op_index < history.size())
+    write_op(out, history[op_index]);
+  else
+    out.text("(after the last op)");
+  out.text("\n  detail: ").text(detail).text("\n");
+  if (bytes != nullptr && !bytes->expected.empty()) {
+    out.text("  at offset ").dec(bytes->offset).text(":\n    expected: ");
+    write_hex(out, bytes->expected);
+    out.text("\n    actual:   ");
+    write_hex(out, bytes->actual);
+    out.text("\n");
   }
-  // The trace parses back as it stands (indentation and '#' lines are ignored).
-  out += "  trace (" + std::to_string(history.size()) + " ops, replay with shadowheap-replay):\n";
-  for (const Op& op : history) out += "    " + format_op(op) + "\n";
-  out += "    # ^ op #" + std::to_string(v.op_index) + ": " + std::string(kind_name(v.kind)) + "\n";
-  return out;
+  // The trace parses back as it stands (indentation and '#' comments are ignored).
+  out.text("  trace (").dec(history.size()).text(" ops, replay with shadowheap-replay):\n");
+  for (const Op& op : history) {
+    out.text("    ");
+    write_op(out, op);
+    out.text("\n");
+  }
+  out.text("    # ^ op #").dec(op_index).text(": ").text(kind_name(kind)).text("\n");
 }
 
 }  // namespace shadowheap

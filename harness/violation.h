@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "harness/op.h"
+#include "harness/text_sink.h"
 
 namespace shadowheap {
 
@@ -44,5 +45,10 @@ struct Violation {
 // including the failing op (`history`).
 std::string format_report(std::string_view allocator, const std::vector<Op>& history,
                           const Violation& v);
+// The same report, written to `out` without allocating: the crash reporter's form, which has a
+// kind, an op and a detail but no bytes.
+void write_report(TextSink& out, std::string_view allocator, const std::vector<Op>& history,
+                  ViolationKind kind, std::uint64_t op_index, std::string_view detail,
+                  const Violation* bytes = nullptr);
 
 }  // namespace shadowheap

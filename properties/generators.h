@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <limits>
 
+#include "harness/size_edges.h"
+
 namespace shadowheap::properties {
 
 inline rc::Gen<std::uint64_t> small_sizes() { return rc::gen::inRange<std::uint64_t>(1, 513); }
@@ -23,12 +25,10 @@ inline rc::Gen<std::uint64_t> pow2_edges(int max_log2) {
       rc::gen::inRange(0, max_log2 + 1), rc::gen::inRange(-2, 3));
 }
 
+// The huge edges (harness/size_edges.h) the fuzz decoder draws from too, within -8..7.
 inline rc::Gen<std::uint64_t> huge_sizes() {
-  constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
-  return rc::gen::apply([](std::uint64_t edge, std::uint64_t back) { return edge - back; },
-                        rc::gen::element(kMax, kMax / 2 + 1, kMax / 2, (std::uint64_t{1} << 32) + 8,
-                                         std::uint64_t{1} << 48, kMax - 4095),
-                        rc::gen::inRange<std::uint64_t>(0, 16));
+  return rc::gen::apply([](std::uint64_t edge, int delta) { return offset_size(edge, delta); },
+                        rc::gen::elementOf(kHugeSizeEdges), rc::gen::inRange(-8, 8));
 }
 
 inline rc::Gen<std::uint64_t> sizes() {

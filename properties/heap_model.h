@@ -27,10 +27,9 @@ struct Model {
 
 struct Sut {
   Sut(std::unique_ptr<Allocator> a, std::string name)
-      : allocator(std::move(a)), interp(*allocator), name(std::move(name)) {}
+      : allocator(std::move(a)), interp(*allocator, std::move(name)) {}
   std::unique_ptr<Allocator> allocator;
   Interpreter interp;
-  std::string name;  // the registered name, for the replay command
 };
 
 using Command = rc::state::Command<Model, Sut>;
@@ -47,7 +46,8 @@ class OpCommand : public Command {
     if (op_.kind == OpKind::kAllocMany) m.may_be_live += op_.count;
   }
   void run(const Model&, Sut& sut) const override {
-    if (auto v = sut.interp.step(op_)) fail_property(sut.interp, *v, sut.name);
+    if (auto v = sut.interp.step(op_))
+      fail_property(sut.interp.report(*v), *v, sut.interp.history().size(), sut.interp.name());
   }
   void show(std::ostream& os) const override { os << format_op(op_); }
 
@@ -62,34 +62,37 @@ class OpCommand : public Command {
 // A command for the current model state: any op, slots among the blocks that may be live.
 inline rc::Gen<std::shared_ptr<const Command>> command_for(const Model& m) {
   const std::uint32_t live = m.may_be_live;
-  auto slot =
-      live == 0 ? rc::gen::just<std::uint32_t>(0) : rc::gen::inRange<std::uint32_t>(0, live);
   auto size = sizes();
   auto align = alignments(m.max_align);
   auto as_command = [](Op op) { return std::shared_ptr<const Command>(new OpCommand(op)); };
-  std::vector<rc::Gen<Op>> choices = {
-      rc::gen::apply([](std::uint64_t s, std::uint64_t a) { return alloc_op(s, a); }, size, align),
-      rc::gen::apply([](std::uint64_t s, std::uint64_t a) { return alloc_op(s, a, true); }, size,
-                     align),
-      rc::gen::just(check_all_op()),
-      rc::gen::apply(
-          [](std::uint32_t n, std::uint64_t s, std::uint64_t a) { return alloc_many_op(n, s, a); },
-          rc::gen::inRange<std::uint32_t>(1, 40), small_sizes(), align),
-      rc::gen::mapcat(rc::gen::inRange<std::uint32_t>(1, 5),
-                      [](std::uint32_t stride) {
-                        return rc::gen::map(rc::gen::inRange<std::uint32_t>(0, stride),
-                                            [stride](std::uint32_t offset) {
-                                              return free_every_op(stride, offset);
-                                            });
-                      }),
-  };
-  if (live > 0) {
-    choices.push_back(rc::gen::map(slot, free_op));
-    choices.push_back(rc::gen::map(slot, free_op));
-    choices.push_back(rc::gen::apply(realloc_op, slot, size));
-    choices.push_back(rc::gen::map(slot, fill_usable_op));
-  }
-  return rc::gen::map(rc::gen::join(rc::gen::elementOf(choices)), as_command);
+  auto alloc =
+      rc::gen::apply([](std::uint64_t s, std::uint64_t a) { return alloc_op(s, a); }, size, align);
+  auto zeroed = rc::gen::apply(
+      [](std::uint64_t s, std::uint64_t a) { return alloc_op(s, a, true); }, size, align);
+  auto many = rc::gen::apply(
+      [](std::uint32_t n, std::uint64_t s, std::uint64_t a) { return alloc_many_op(n, s, a); },
+      rc::gen::inRange<std::uint32_t>(1, 40), small_sizes(), align);
+  auto every = rc::gen::mapcat(rc::gen::inRange<std::uint32_t>(1, 5), [](std::uint32_t stride) {
+    return rc::gen::map(rc::gen::inRange<std::uint32_t>(0, stride),
+                        [stride](std::uint32_t offset) { return free_every_op(stride, offset); });
+  });
+  auto check = rc::gen::just(check_all_op());
+  if (live == 0)
+    return rc::gen::map(
+        rc::gen::weightedOneOf<Op>({{1, alloc}, {1, zeroed}, {1, many}, {1, every}, {1, check}}),
+        as_command);
+  // With blocks live, free weighs twice the others: sequences then keep a few blocks live
+  // without growing without bound.
+  auto slot = rc::gen::inRange<std::uint32_t>(0, live);
+  return rc::gen::map(rc::gen::weightedOneOf<Op>({{1, alloc},
+                                                  {1, zeroed},
+                                                  {1, many},
+                                                  {1, every},
+                                                  {1, check},
+                                                  {2, rc::gen::map(slot, free_op)},
+                                                  {1, rc::gen::apply(realloc_op, slot, size)},
+                                                  {1, rc::gen::map(slot, fill_usable_op)}}),
+                      as_command);
 }
 
 }  // namespace shadowheap::properties

@@ -7,8 +7,7 @@
 #include <bit>
 
 #include "allocators/registry.h"
-#include "harness/interpreter.h"
-#include "harness/trace.h"
+#include "harness/run.h"
 #include "properties/generators.h"
 #include "properties/heap_model.h"
 
@@ -26,16 +25,12 @@ std::unique_ptr<Allocator> make(const std::string& allocator) {
   return a;
 }
 
-void fail(const Interpreter& interp, const Violation& v, const std::string& allocator) {
-  fail_property(interp, v, allocator);
-}
-
 // Runs `ops` (then finish) on a fresh instance; fails the property with the report.
 void run(const std::string& allocator, const std::vector<Op>& ops) {
   ++g_runs;
-  auto a = make(allocator);
-  Interpreter interp(*a);
-  if (auto v = interp.run(ops)) fail(interp, *v, allocator);
+  const RunResult r = run_ops(allocator, ops);
+  RC_ASSERT(r.error.empty());
+  if (r.violation) fail_property(r.report, *r.violation, ops.size(), allocator);
 }
 
 // Random sequences of every op, shrunk to the shortest failing sequence.
@@ -45,7 +40,8 @@ void model_based(const std::string& allocator) {
   Model model{.max_align = a->traits().max_align};
   Sut sut(std::move(a), allocator);
   rc::state::check(model, sut, &command_for);
-  if (auto v = sut.interp.finish()) fail(sut.interp, *v, allocator);
+  if (auto v = sut.interp.finish())
+    fail_property(sut.interp.report(*v), *v, sut.interp.history().size(), allocator);
 }
 
 // Every power of two up to max_align, against sizes below, equal to and above it.
@@ -134,10 +130,13 @@ void failed_realloc(const std::string& allocator) {
   run(allocator, ops);
 }
 
-// Deep states: many blocks of one size class, freed in patterns, reused, repeatedly.
+// Deep states: many blocks of one size class, freed in patterns, reused, repeatedly; then a
+// slightly larger request of the same class, which must not get one of the smaller holes.
 void deep_size_class_states(const std::string& allocator) {
-  const auto size =
-      *rc::gen::weightedOneOf<std::uint64_t>({{3, small_sizes()}, {1, pow2_edges(12)}});
+  // Small sizes, powers of two, and the medium sizes where classes split finely (TLSF, slabs).
+  const auto size = *rc::gen::weightedOneOf<std::uint64_t>(
+      {{3, small_sizes()}, {1, pow2_edges(12)}, {1, rc::gen::inRange<std::uint64_t>(512, 8193)}});
+  const auto larger = size + *rc::gen::inRange<std::uint64_t>(1, size / 32 + 2);
   const auto rounds = *rc::gen::inRange(1, 6);
   std::vector<Op> ops;
   for (int r = 0; r < rounds; ++r) {
@@ -145,6 +144,7 @@ void deep_size_class_states(const std::string& allocator) {
     const auto stride = *rc::gen::inRange<std::uint32_t>(1, 5);
     ops.push_back(free_every_op(stride, *rc::gen::inRange<std::uint32_t>(0, stride)));
     ops.push_back(alloc_op(size, 8, /*zeroed=*/true));
+    ops.push_back(alloc_op(larger, 8));
   }
   ops.push_back(check_all_op());
   run(allocator, ops);
@@ -152,15 +152,15 @@ void deep_size_class_states(const std::string& allocator) {
 
 }  // namespace
 
-void fail_property(const Interpreter& interp, const Violation& v, const std::string& allocator) {
+void fail_property(const std::string& report, const Violation& v, std::uint64_t ops_run,
+                   const std::string& allocator) {
   LastFailure& f = last_failure();
   f.kind = kind_name(v.kind);
-  f.ops = std::min<std::uint64_t>(v.op_index + 1, interp.history().size());
+  f.ops = std::min<std::uint64_t>(v.op_index + 1, ops_run);
   if (!g_failed_once) f.runs_before = g_runs;
   g_failed_once = true;
-  const char* tool = allocator.rfind("zoo_", 0) == 0 ? "zoo/zoo-replay" : "fuzz/shadowheap-replay";
-  RC_FAIL(interp.report(v) + "  replay: save the trace above as t.trace, then\n    build/asan/" +
-          tool + " --allocator " + allocator + " t.trace\n");
+  RC_FAIL(report + "  replay: save the trace above as t.trace, then\n    " +
+          replay_command(allocator, "t.trace") + "\n");
 }
 
 LastFailure& last_failure() {

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "harness/interpreter.h"
+#include "harness/violation.h"
 
 namespace shadowheap::properties {
 
@@ -33,8 +33,9 @@ LastFailure& last_failure();
 // Counts property runs; reset before rc::check.
 void reset_counters();
 
-// Records the failure for last_failure() and fails the property with the violation report.
-[[noreturn]] void fail_property(const Interpreter& interp, const Violation& v,
-                                const std::string& allocator);
+// Records the failure for last_failure() and fails the property with the violation report and
+// the command that replays it. `ops_run`: the ops the interpreter had run.
+[[noreturn]] void fail_property(const std::string& report, const Violation& v,
+                                std::uint64_t ops_run, const std::string& allocator);
 
 }  // namespace shadowheap::properties

@@ -1,12 +1,15 @@
 // The zoo: allocators with exactly one known bug each, the harness's positive controls. Each is
 // a project allocator with one named bug site compiled in (see the *Bug enums in allocators/),
-// or a real third-party bug left unworked-around. They are registered as zoo_<name> only in
-// binaries that link the zoo (its tests and its fuzz targets), never in a user's build.
+// or a real third-party bug left unworked-around. They are registered, from bugs(), as
+// zoo_<name> only in binaries that link the zoo (its tests, its fuzz target and zoo-replay),
+// never in a user's build.
 #pragma once
 
 #include <ostream>
 #include <string>
 #include <vector>
+
+#include "allocators/registry.h"
 
 namespace shadowheap::zoo {
 
@@ -16,6 +19,7 @@ struct Bug {
   std::string what;                    // the bug, in one sentence
   std::vector<std::string> caught_as;  // the violation kinds that report it (asan or plain build)
   bool deep;                           // needs tens of operations in a particular pattern
+  AllocatorFactory make;               // the buggy allocator
 };
 
 const std::vector<Bug>& bugs();

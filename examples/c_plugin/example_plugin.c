@@ -62,8 +62,10 @@ static void dealloc(void *self, void *ptr, size_t size, size_t align) {
   (void)align;
   struct instance *in = self;
   struct header *h = (struct header *)((uintptr_t)ptr - sizeof(struct header));
-  if (h->prev != NULL) h->prev->next = h->next;
-  else in->live = h->next;
+  if (h->prev != NULL)
+    h->prev->next = h->next;
+  else
+    in->live = h->next;
   if (h->next != NULL) h->next->prev = h->prev;
   free(h->chunk);
 }

@@ -4,8 +4,9 @@
 
 #include "allocators/bump.h"
 #include "allocators/registry.h"
-#include "harness/tests/test_arena.h"
+#include "harness/run.h"
 #include "harness/trace.h"
+#include "testing/test_arena.h"
 
 namespace shadowheap {
 namespace {
@@ -13,10 +14,9 @@ namespace {
 std::optional<Violation> run_on(Allocator& a, const char* trace, InterpreterOptions o = {}) {
   ParsedTrace p = parse_trace(trace);
   EXPECT_EQ(p.error, "");
-  Interpreter interp(a, o);
-  auto v = interp.run(p.ops);
-  if (v) ADD_FAILURE() << interp.report(*v);
-  return v;
+  RunResult r = run_ops(a, "under_test", p.ops, o);
+  if (r.violation) ADD_FAILURE() << r.report;
+  return r.violation;
 }
 
 constexpr const char* kMixed = R"(
@@ -53,7 +53,7 @@ TEST(Interpreter, TestArenaPassesAMixedTrace) {
 
 TEST(Interpreter, FinishFreesEverything) {
   auto a = find_allocator("system")->make();
-  Interpreter interp(*a);
+  Interpreter interp(*a, "system");
   for (const Op& op : parse_trace("alloc_many count=10 size=8 align=8").ops) interp.step(op);
   EXPECT_EQ(interp.shadow().live_count(), 10u);
   EXPECT_FALSE(interp.finish());
@@ -70,7 +70,7 @@ TEST(Interpreter, OpsOnSlotsWithNothingLiveDoNothing) {
 TEST(Interpreter, BigBlocksAreCheckedInWindows) {
   // A change in the middle of a big block is outside the windows; a change in the tail is not.
   testing::TestArena a;
-  Interpreter interp(a, {.fill_window = 256});
+  Interpreter interp(a, "test_arena", {.fill_window = 256});
   interp.step(alloc_op(4096, 8));
   const Block& b = *interp.shadow().at_slot(0);
   b.bytes()[2000] ^= 1;
@@ -84,7 +84,7 @@ TEST(Interpreter, BigBlocksAreCheckedInWindows) {
 
 TEST(Interpreter, ReportNamesEverything) {
   testing::TestArena a;
-  Interpreter interp(a);
+  Interpreter interp(a, "test_arena");
   interp.step(alloc_op(16, 8));
   interp.shadow().at_slot(0)->bytes()[5] = 0x42;
   auto v = interp.step(check_all_op());

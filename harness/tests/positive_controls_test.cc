@@ -6,9 +6,10 @@
 
 #include "allocators/asan_hooks.h"
 #include "harness/asan.h"
-#include "harness/interpreter.h"
-#include "harness/tests/test_arena.h"
+#include "harness/crash_reporter.h"
+#include "harness/run.h"
 #include "harness/trace.h"
+#include "testing/test_arena.h"
 
 namespace shadowheap::testing {
 namespace {
@@ -17,14 +18,13 @@ namespace {
 Violation expect_violation(Allocator& a, const char* trace) {
   ParsedTrace parsed = parse_trace(trace);
   EXPECT_EQ(parsed.error, "");
-  Interpreter interp(a);
-  std::optional<Violation> v = interp.run(parsed.ops);
-  if (!v) {
+  RunResult r = run_ops(a, "positive_control", parsed.ops);
+  if (!r.violation) {
     ADD_FAILURE() << "no violation for:\n" << trace;
     return {};
   }
-  std::cerr << interp.report(*v);
-  return *v;
+  std::cerr << r.report;
+  return *r.violation;
 }
 
 TEST(PositiveControl, Misaligned) {
@@ -178,7 +178,7 @@ TEST(PositiveControlDeathTest, Crash) {
     }
   } a;
   auto ops = parse_trace("alloc size=16 align=8\nfree slot=0").ops;
-  EXPECT_DEATH(Interpreter(a).run(ops),
+  EXPECT_DEATH(run_ops(a, "positive_control", ops),
                "VIOLATION crash(.|\n)*op #1: free slot=0(.|\n)*alloc size=16 align=8");
 }
 

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
-#include "harness/tests/op_gen.h"
+#include "testing/op_gen.h"
 
 namespace shadowheap {
 namespace {

@@ -1,6 +1,7 @@
 // The property suite, instantiated for every registered allocator: one test per (allocator,
-// property), named Property/allocator. Each failure prints the shrunk counterexample as a
-// trace, the command that replays it, and RapidCheck's RC_PARAMS="reproduce=..." line.
+// property), named HeapProperties.Passes/<Property>_<allocator>. Each failure prints the shrunk
+// counterexample as a trace, the command that replays it, and RapidCheck's
+// RC_PARAMS="reproduce=..." line.
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 

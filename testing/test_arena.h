@@ -16,7 +16,6 @@ class TestArena : public Allocator {
   explicit TestArena(std::size_t capacity = 0)
       : arena_(static_cast<unsigned char*>(std::aligned_alloc(4096, kSize))) {
     std::memset(arena_, 0xAA, kSize);
-    traits_.name = "test_arena";
     traits_.max_align = 4096;
     traits_.capacity = capacity;
   }

@@ -6,8 +6,8 @@
 #include <set>
 
 #include "harness/pattern.h"
-#include "harness/tests/op_gen.h"
 #include "harness/trace.h"
+#include "testing/op_gen.h"
 
 namespace shadowheap::fuzz {
 namespace {

@@ -1,0 +1,16 @@
+// libstdc++'s std::pmr resources as allocators under test (pmr_monotonic, pmr_unsync_pool,
+// pmr_sync_pool). The zoo takes the pool without the adapter's work-around of its bug.
+#pragma once
+
+#include <memory>
+
+#include "allocators/allocator.h"
+
+namespace shadowheap {
+
+// A libstdc++ unsynchronized_pool_resource; `round_to_align` asks for sizes rounded up to a
+// multiple of the alignment, without which libstdc++ 12 returns under-aligned blocks
+// (allocate(129, 128) twice: the second is 64-aligned).
+std::unique_ptr<Allocator> make_pmr_pool(bool round_to_align);
+
+}  // namespace shadowheap

@@ -1,0 +1,21 @@
+// Which sanitizers this translation unit is built with: the one place that asks the compiler.
+//   SHADOWHEAP_ASAN               AddressSanitizer
+//   SHADOWHEAP_SANITIZER_RUNTIME  any sanitizer runtime (ASan or UBSan): the death callback exists
+#pragma once
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SHADOWHEAP_ASAN 1
+#endif
+#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
+#define SHADOWHEAP_SANITIZER_RUNTIME 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#ifndef SHADOWHEAP_ASAN
+#define SHADOWHEAP_ASAN 1
+#endif
+#ifndef SHADOWHEAP_SANITIZER_RUNTIME
+#define SHADOWHEAP_SANITIZER_RUNTIME 1
+#endif
+#endif

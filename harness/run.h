@@ -1,0 +1,38 @@
+// The one way a trace runs: ops -> a fresh instance -> the interpreter -> a verdict. Every driver
+// (the fuzz targets, the replay tool, the property suite, regression tests, benchmarks) calls it.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "allocators/allocator.h"
+#include "harness/interpreter.h"
+
+namespace shadowheap {
+
+struct RunResult {
+  std::string error;  // the run could not start: unknown allocator, bad trace, create failed
+  std::optional<Violation> violation;
+  std::string report;  // the report of `violation`, with its trace
+  bool passed() const { return error.empty() && !violation; }
+};
+
+// Runs `ops`, then Interpreter::finish, on `allocator` (a fresh instance), reported as `name`.
+RunResult run_ops(Allocator& allocator, std::string_view name, const std::vector<Op>& ops,
+                  InterpreterOptions options = {});
+// The same on a fresh instance of the allocator registered as `name`.
+RunResult run_ops(std::string_view name, const std::vector<Op>& ops,
+                  InterpreterOptions options = {});
+
+// For regression tests: the report (or the error) of `trace` on a fresh instance of the allocator
+// registered as `name`, or "" when every check passes.
+std::string run_trace(std::string_view name, std::string_view trace);
+
+// The shell command that replays the trace file `trace_path` on `name`, as a user pastes it:
+// the replay tool set by the driver's main (absolute path), and for the plugin the library.
+std::string replay_command(std::string_view name, std::string_view trace_path);
+void set_replay_tool(std::string path);
+
+}  // namespace shadowheap
