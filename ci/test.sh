@@ -31,7 +31,7 @@ if [ -n "$plugin" ]; then
   cmake --build --preset "$preset" -j "$(nproc)" --target heap_properties_test fuzz_plugin >/dev/null
   export SHADOWHEAP_PLUGIN=$plugin
   status=0
-  "build/$preset/properties/heap_properties_test" --gtest_filter='*_plugin' || status=$?
+  "build/$preset/properties/tests/heap_properties_test" --gtest_filter='*_plugin' || status=$?
   [ $status -eq 2 ] && exit 2  # the plugin did not load: the message above says why
   [ $status -eq 0 ] || status=1
   runs=(); [ "$preset" = fuzz ] && runs=(-runs=0)

@@ -28,21 +28,21 @@ bin=build/fuzz/zoo
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-"$bin/zoo_test" >"$work/properties.txt" 2>/dev/null || true
+"$bin/tests/zoo_test" --gtest_filter='ZooProperties.*' >"$work/properties.txt" 2>/dev/null || true
 
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 printf '%-36s %8s %10s %6s  %-28s %-22s %6s\n' bug "fuzz s" "fuzz execs" found "property (runs)" kind "repro"
 missed=0
 for bug in $("$bin/zoo-replay" --list | sed -n 's/^zoo_//p'); do
-  target="$bin/fuzz_zoo_$bug"
+  export SHADOWHEAP_ALLOCATOR="zoo_$bug"  # the zoo's one fuzz target fuzzes this bug
   if [ -n "$only" ] && [[ ",$only," != *",$bug,"* ]]; then continue; fi
   : >"$work/times"; : >"$work/execs"
   found=0
   for seed in $(seq 1 "$seeds"); do
     dir="$work/$bug-$seed"; mkdir -p "$dir"
     start=$(date +%s.%N)
-    ASAN_OPTIONS=detect_leaks=0 "$target" -seed="$seed" -max_total_time="$budget" -timeout=10 \
+    ASAN_OPTIONS=detect_leaks=0 "$bin/fuzz_zoo" -seed="$seed" -max_total_time="$budget" -timeout=10 \
       -rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix="$dir/" "$dir" >"$dir.log" 2>&1 || true
     end=$(date +%s.%N)
     if compgen -G "$dir/crash-*" >/dev/null || compgen -G "$dir/timeout-*" >/dev/null; then
@@ -54,7 +54,7 @@ for bug in $("$bin/zoo-replay" --list | sed -n 's/^zoo_//p'); do
   repro="-"
   crash=$(compgen -G "$work/$bug-*/crash-*" | head -n1 || true)
   if [ -n "$crash" ]; then
-    ASAN_OPTIONS=detect_leaks=0 "$target" -minimize_crash=1 -max_total_time=10 -timeout=10 \
+    ASAN_OPTIONS=detect_leaks=0 "$bin/fuzz_zoo" -minimize_crash=1 -max_total_time=10 -timeout=10 \
       -exact_artifact_path="$work/$bug.min" "$crash" >/dev/null 2>&1 || true
     [ -s "$work/$bug.min" ] || cp "$crash" "$work/$bug.min"
     op=$({ "$bin/zoo-replay" --allocator "zoo_$bug" "$work/$bug.min" 2>&1 || true; } |
