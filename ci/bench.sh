@@ -6,6 +6,11 @@
 #   3. the checks: the same op stream bare and through the interpreter, and fuzz exec/s
 set -euo pipefail
 cd "$(dirname "$0")/.."
+case "${1:-}" in
+  "") ;;
+  -h|--help) sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  *) echo "bench.sh: takes no arguments, not '$1' (see --help)" >&2; exit 2 ;;
+esac
 bash ci/setup.sh
 for preset in dev asan; do
   cmake --preset "$preset" >/dev/null

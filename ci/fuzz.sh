@@ -5,13 +5,20 @@
 #   ci/fuzz.sh --time 300 --jobs 1 --allocators bump,tlsf
 #   ci/fuzz.sh --plugin ./libmyalloc.so   # an allocator from a shared library (plugin ABI)
 #
+# Options: --time SECONDS per allocator (default 30), --jobs N at once (default: cores),
+# --allocators a,b (default: all), --seed N (default 1), --plugin PATH, --out DIR (default
+# fuzz-out), --minimize-time SECONDS (default 30), --op-timeout SECONDS (a hung op is a
+# violation; default 10, 0: off), --no-build (use build/fuzz as it is).
+#
 # Output, under fuzz-out/ (kept between runs; delete it to start over):
 #   corpus/<allocator>/      the growing corpus (seeded from corpus/seeds/*.trace)
 #   crashes/<allocator>/     every input that made a violation, as libFuzzer saved it
 #   regressions/             per violation: the minimized input, its readable trace and report,
 #                            and a GoogleTest regression test ready to add
 #   logs/<allocator>.log     libFuzzer's own output
-# Exit status: 0 when no allocator had a violation, 1 otherwise, 2 on a usage or build error.
+# Exit status: 0 when every allocator was fuzzed for its whole time without a violation; 1 when
+# one had a violation or its run did not finish (it exited, hung or was killed: the summary says
+# which); 2 on a usage or build error.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,38 +27,79 @@ jobs=$(nproc)
 seed=1
 only=""
 plugin=""
-usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
+out=fuzz-out
+minimize_time=30
+op_timeout=${SHADOWHEAP_OP_TIMEOUT:-10}
+build=1
+usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
+usage_error() { echo "fuzz.sh: $1 (see --help)" >&2; exit 2; }
+number() { [[ "$2" =~ ^[0-9]+$ ]] && [ "$2" -ge "$3" ] || usage_error "$1 needs a whole number >= $3, not '$2'"; }
 while [ $# -gt 0 ]; do
   case "$1" in
-    --time) time_per_target="$2"; shift 2 ;;
-    --jobs) jobs="$2"; shift 2 ;;
+    --time|--jobs|--allocators|--seed|--plugin|--out|--minimize-time|--op-timeout)
+      [ $# -ge 2 ] || usage_error "$1 needs a value" ;;
+  esac
+  case "$1" in
+    --time) number "$1" "$2" 1; time_per_target="$2"; shift 2 ;;
+    --jobs) number "$1" "$2" 1; jobs="$2"; shift 2 ;;
     --allocators) only="$2"; shift 2 ;;
-    --seed) seed="$2"; shift 2 ;;
+    --seed) number "$1" "$2" 0; seed="$2"; shift 2 ;;
     --plugin) plugin="$2"; shift 2 ;;
+    --out) out="$2"; shift 2 ;;
+    --minimize-time) number "$1" "$2" 0; minimize_time="$2"; shift 2 ;;
+    --op-timeout) number "$1" "$2" 0; op_timeout="$2"; shift 2 ;;
+    --no-build) build=0; shift ;;
     -h|--help) usage; exit 0 ;;
-    *) echo "fuzz.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
+    *) usage_error "unknown argument '$1'" ;;
   esac
 done
+# Allocator names are checked against the build's list (allocators/CMakeLists.txt).
+known=$(sed -n 's/^add_allocator(\([a-z0-9_]*\) .*/\1/p' allocators/CMakeLists.txt | sort | tr '\n' ' ')
+if [ -n "$only" ]; then
+  [ -z "$plugin" ] || usage_error "--allocators and --plugin exclude each other"
+  IFS=, read -r -a targets <<<"$only"
+  for t in "${targets[@]}"; do
+    [[ " $known" == *" $t "* ]] || usage_error "no allocator '$t' (have: $known)"
+  done
+fi
+if [ -n "$plugin" ]; then
+  case "$plugin" in
+    */*) [ -f "$plugin" ] || usage_error "plugin '$plugin' does not exist"; plugin=$(realpath "$plugin") ;;
+  esac
+fi
+mkdir -p "$out" 2>/dev/null && [ -w "$out" ] || usage_error "cannot write to --out '$out'"
+export SHADOWHEAP_OP_TIMEOUT=$op_timeout
+# libFuzzer's own per-input limit stays above the per-op one, so a hung op is reported as such.
+input_timeout=$(( op_timeout > 0 ? op_timeout * 2 + 10 : 30 ))
 
-bash ci/setup.sh
-echo "=== building the fuzz preset (clang, libFuzzer + ASan + UBSan)"
-cmake --preset fuzz >/dev/null
-cmake --build --preset fuzz -j "$(nproc)" >/dev/null || {
-  echo "fuzz.sh: the build failed; run 'cmake --build --preset fuzz' to see why" >&2; exit 2; }
+if [ $build -eq 1 ]; then
+  bash ci/setup.sh
+  echo "=== building the fuzz preset (clang, libFuzzer + ASan + UBSan)"
+  cmake --preset fuzz >/dev/null
+  cmake --build --preset fuzz -j "$(nproc)" >/dev/null || {
+    echo "fuzz.sh: the build failed; run 'cmake --build --preset fuzz' to see why" >&2; exit 2; }
+fi
 
 bin=build/fuzz/fuzz
 replay=$bin/shadowheap-replay
-out=fuzz-out
 mkdir -p "$out"/{corpus,crashes,regressions,logs}
 
 if [ -n "$plugin" ]; then
-  [ -f "$plugin" ] || { echo "fuzz.sh: plugin '$plugin' does not exist" >&2; exit 2; }
-  export SHADOWHEAP_PLUGIN
-  SHADOWHEAP_PLUGIN=$(realpath "$plugin")
-  "$replay" --list >/dev/null || exit 2  # the loader reports what is wrong with the plugin
+  export SHADOWHEAP_PLUGIN=$plugin
+  # The loader reports what is wrong with the plugin (exit 2); a plugin whose create() hangs,
+  # crashes or ends the process while loading gets a verdict too.
+  load=0
+  load_limit=$(( op_timeout > 0 ? op_timeout * 5 : 60 ))
+  timeout --signal=KILL "$load_limit" "$replay" --list >/dev/null || load=$?
+  case $load in
+    0) ;;
+    2) exit 2 ;;
+    137) echo "fuzz.sh: plugin $plugin did not load within $load_limit s (its create() or initialisation hangs)"; exit 1 ;;
+    *) echo "fuzz.sh: plugin $plugin failed while loading (exit status $load$([ $load -gt 128 ] && echo ", signal $((load - 128))"))"; exit 1 ;;
+  esac
   targets=(plugin)
 elif [ -n "$only" ]; then
-  IFS=, read -r -a targets <<<"$only"
+  :
 else
   targets=()
   for f in "$bin"/fuzz_*; do
@@ -59,16 +107,18 @@ else
   done
 fi
 for t in "${targets[@]}"; do
-  [ -x "$bin/fuzz_$t" ] || { echo "fuzz.sh: no fuzz target for allocator '$t' (have: $(ls $bin | sed -n 's/^fuzz_//p' | tr '\n' ' '))" >&2; exit 2; }
+  [ -x "$bin/fuzz_$t" ] || { echo "fuzz.sh: no fuzz target $bin/fuzz_$t; build the fuzz preset" >&2; exit 2; }
 done
 
 fuzz_one() {
   local t=$1
   mkdir -p "$out/corpus/$t" "$out/crashes/$t"
-  "$bin/fuzz_$t" -seed="$seed" -max_total_time="$time_per_target" -timeout=10 \
+  local status=0
+  "$bin/fuzz_$t" -seed="$seed" -max_total_time="$time_per_target" -timeout="$input_timeout" \
     -rss_limit_mb=8192 -print_final_stats=1 -artifact_prefix="$out/crashes/$t/" \
     -dict=build/fuzz/corpus/shadowheap.dict \
-    "$out/corpus/$t" build/fuzz/corpus/seeds >"$out/logs/$t.log" 2>&1 || true
+    "$out/corpus/$t" build/fuzz/corpus/seeds >"$out/logs/$t.log" 2>&1 || status=$?
+  echo "$status" >"$out/logs/$t.status"
 }
 
 progress() {  # one line per running target, from the last status line of its log
@@ -102,6 +152,7 @@ wait
 
 # The summary, and for each violation: minimize, print, write the regression.
 status=0
+unfinished=()
 printf '\n%-24s %10s %9s %10s %6s %8s %10s\n' allocator runs exec/s "~ops/s" cov corpus violations
 for t in "${targets[@]}"; do
   log="$out/logs/$t.log"
@@ -115,6 +166,20 @@ for t in "${targets[@]}"; do
     "$(awk -v e="${eps:-0}" -v o="$ops_per_input" 'BEGIN { printf "%.0f", e * o }')" \
     "${cov:-?}" "$corpus" "$crashes"
   if [ "$crashes" -gt 0 ]; then status=1; fi
+  # A run that ended without libFuzzer's final stats and without a saved input did not finish:
+  # the allocator ended the process or it was killed. That is never a pass.
+  if [ -z "$runs" ] && [ "$crashes" -eq 0 ]; then
+    unfinished+=("$t")
+    status=1
+  fi
+done
+for t in "${unfinished[@]+"${unfinished[@]}"}"; do
+  code=$(cat "$out/logs/$t.status" 2>/dev/null || echo "?")
+  how="exit status $code"
+  [[ "$code" =~ ^[0-9]+$ ]] && [ "$code" -gt 128 ] && how="killed by signal $((code - 128))"
+  echo
+  echo "=== $t: the fuzzing run did not finish ($how, no final stats, no saved input); its log ends:"
+  tail -n 8 "$out/logs/$t.log" | sed 's/^/  /'
 done
 
 for t in "${targets[@]}"; do
@@ -124,13 +189,25 @@ for t in "${targets[@]}"; do
     echo
     echo "=== violation in $t: $crash"
     if [ ! -f "$min" ]; then
-      echo "minimizing (30 s)..."
-      "$bin/fuzz_$t" -minimize_crash=1 -max_total_time=30 -timeout=10 -rss_limit_mb=8192 \
-        -exact_artifact_path="$min" "$crash" >"$out/logs/$t-minimize.log" 2>&1 || true
+      if [ "$minimize_time" -gt 0 ]; then
+        echo "minimizing ($minimize_time s)..."
+        "$bin/fuzz_$t" -minimize_crash=1 -max_total_time="$minimize_time" \
+          -timeout="$input_timeout" -rss_limit_mb=8192 \
+          -exact_artifact_path="$min" "$crash" >"$out/logs/$t-minimize.log" 2>&1 || true
+      fi
       [ -s "$min" ] || cp "$crash" "$min"
     fi
     report="$out/regressions/$t-$name.txt"
-    "$replay" --allocator "$t" --gtest "$min" >"$report" 2>&1 || true
+    "$replay" --allocator "$t" --gtest --bytes "$min" >"$report" 2>&1 || true
+    if grep -q '^no violation$' "$report"; then
+      # The input made a violation while fuzzing but not alone (state the allocator keeps across
+      # instances, or a limit of the whole run): what the fuzzing run saw is the report.
+      echo "the input does not reproduce the violation when it runs alone; it is kept. While fuzzing:"
+      { grep -anE 'shadowheap: VIOLATION|ERROR: libFuzzer|ERROR: AddressSanitizer|runtime error' \
+          "$out/logs/$t.log" || echo "(no report in $out/logs/$t.log)"; } | tail -n 3 | sed 's/^/  /'
+      sed -n '/^shadowheap: VIOLATION/,/# ^ op/p' "$out/logs/$t.log" | tail -n 40
+      continue
+    fi
     sed -n '/^\/\/ Regression test/,$!p' "$report"
     test_file="$out/regressions/${t}_${name}_test.cc"
     sed -n '/^\/\/ Regression test/,$p' "$report" >"$test_file"

@@ -8,36 +8,100 @@
 #   RC_PARAMS="reproduce=..." ci/test.sh --preset asan   # replay a property failure
 #   ci/test.sh --plugin ./libmyalloc.so   # the property suite and the seeds on a plugin
 #                                         # (plugin ABI or malloc-family library)
+#   options with --plugin: --time-limit SECONDS for each of the two runs (default 900),
+#   --op-timeout SECONDS per op (default 10; SHADOWHEAP_OP_TIMEOUT), --no-build (use the
+#   preset's build as it is).
+# A plugin run passes only if both runs finished: an allocator that exits, hangs or is killed
+# fails it, with what happened. Exit status: 0 pass, 1 violation or unfinished run, 2 usage.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+usage_error() { echo "test.sh: $1 (see --help)" >&2; exit 2; }
+number() { [[ "$2" =~ ^[0-9]+$ ]] && [ "$2" -ge "${3:-0}" ] || usage_error "$1 needs a whole number >= ${3:-0}, not '$2'"; }
 presets=()
 plugin=""
+time_limit=900
+op_timeout=${SHADOWHEAP_OP_TIMEOUT:-10}
+build=1
 while [ $# -gt 0 ]; do
+  case "$1" in
+    --preset|--plugin|--time-limit|--op-timeout) [ $# -ge 2 ] || usage_error "$1 needs a value" ;;
+  esac
   case "$1" in
     --preset) presets+=("$2"); shift 2 ;;
     --plugin) plugin="$2"; shift 2 ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
-    *) echo "test.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+    --time-limit) number "$1" "$2" 1; time_limit="$2"; shift 2 ;;
+    --op-timeout) number "$1" "$2" 0; op_timeout="$2"; shift 2 ;;
+    --no-build) build=0; shift ;;
+    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) usage_error "unknown argument '$1'" ;;
   esac
 done
-bash ci/setup.sh
+for p in "${presets[@]+"${presets[@]}"}"; do
+  case "$p" in dev|asan|fuzz) ;; *) usage_error "no preset '$p' (have: dev, asan, fuzz)" ;; esac
+done
+if [ -n "$plugin" ]; then
+  case "$plugin" in
+    */*) [ -f "$plugin" ] || usage_error "plugin '$plugin' does not exist"; plugin=$(realpath "$plugin") ;;
+  esac
+fi
+[ $build -eq 1 ] && bash ci/setup.sh
+
+# run_checked WHAT MARKER COMMAND...: runs COMMAND with the time limit; it passed only if it
+# exited 0 and printed MARKER (the proof that it ran to its end). Prints what happened.
+run_checked() {
+  local what=$1 marker=$2 log status=0
+  shift 2
+  log=$(mktemp)
+  { timeout --signal=KILL "$time_limit" "$@" 2>&1 || echo $? >"$log.status"; } | tee "$log"
+  [ -f "$log.status" ] && status=$(cat "$log.status")
+  if [ $status -eq 137 ] && [ "$(( $(date +%s) - start ))" -ge "$time_limit" ]; then
+    echo "test.sh: $what did not finish within $time_limit s (hang; see --time-limit)"
+    hung=1
+  elif [ $status -gt 128 ]; then
+    echo "test.sh: $what was killed by signal $((status - 128)) (exit status $status)"
+  elif ! grep -q -- "$marker" "$log"; then
+    echo "test.sh: $what ended before finishing (exit status $status; no '$marker' in its output)"
+    [ $status -eq 0 ] && status=1
+  elif [ $status -ne 0 ]; then
+    echo "test.sh: $what found a violation (exit status $status; see above)"
+  fi
+  rm -f "$log" "$log.status"
+  return $status
+}
 
 if [ -n "$plugin" ]; then
   preset=${presets[0]:-asan}
-  case "$plugin" in */*) [ -e "$plugin" ] && plugin=$(realpath "$plugin") ;; esac
-  echo "=== plugin $plugin: build ($preset), then the property suite and the seeds"
-  cmake --preset "$preset" >/dev/null
-  cmake --build --preset "$preset" -j "$(nproc)" --target heap_properties_test fuzz_plugin >/dev/null
-  export SHADOWHEAP_PLUGIN=$plugin
+  echo "=== plugin $plugin: the property suite and the seeds ($preset preset)"
+  if [ $build -eq 1 ]; then
+    cmake --preset "$preset" >/dev/null
+    cmake --build --preset "$preset" -j "$(nproc)" --target heap_properties_test fuzz_plugin >/dev/null
+  fi
+  export SHADOWHEAP_PLUGIN=$plugin SHADOWHEAP_OP_TIMEOUT=$op_timeout
   status=0
-  "build/$preset/properties/tests/heap_properties_test" --gtest_filter='*_plugin' || status=$?
+  hung=0
+  start=$(date +%s)
+  run_checked "the property suite" "tests ran" \
+    "build/$preset/properties/tests/heap_properties_test" --gtest_filter='*_plugin' || status=$?
   [ $status -eq 2 ] && exit 2  # the plugin did not load: the message above says why
-  [ $status -eq 0 ] || status=1
-  runs=(); [ "$preset" = fuzz ] && runs=(-runs=0)
-  "build/$preset/fuzz/fuzz_plugin" "${runs[@]}" "build/$preset/corpus/seeds" || status=1
-  [ $status -eq 0 ] && echo "plugin $plugin: no violation" || echo "plugin $plugin: VIOLATION (see above)"
-  exit $status
+  seeds_status=0
+  start=$(date +%s)
+  if [ $hung -eq 1 ]; then
+    echo "test.sh: the seed replay is skipped: it would hang where the property suite did"
+  elif [ "$preset" = fuzz ]; then
+    run_checked "the seed replay" "stat::number_of_executed_units" \
+      "build/$preset/fuzz/fuzz_plugin" -runs=0 -print_final_stats=1 "build/$preset/corpus/seeds" ||
+      seeds_status=$?
+  else
+    run_checked "the seed replay" "no violation" \
+      "build/$preset/fuzz/fuzz_plugin" "build/$preset/corpus/seeds" || seeds_status=$?
+  fi
+  if [ $status -eq 0 ] && [ $seeds_status -eq 0 ]; then
+    echo "plugin $plugin: no violation (both runs finished)"
+    exit 0
+  fi
+  echo "plugin $plugin: FAILED (see above)"
+  exit 1
 fi
 [ ${#presets[@]} -gt 0 ] || presets=(fuzz dev)
 

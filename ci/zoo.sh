@@ -11,14 +11,25 @@ cd "$(dirname "$0")/.."
 seeds=5
 budget=60
 only=""
+usage_error() { echo "zoo.sh: $1 (see --help)" >&2; exit 2; }
+number() { [[ "$2" =~ ^[0-9]+$ ]] && [ "$2" -ge 1 ] || usage_error "$1 needs a whole number >= 1, not '$2'"; }
 while [ $# -gt 0 ]; do
   case "$1" in
-    --seeds) seeds="$2"; shift 2 ;;
-    --time) budget="$2"; shift 2 ;;
+    --seeds|--time|--bugs) [ $# -ge 2 ] || usage_error "$1 needs a value" ;;
+  esac
+  case "$1" in
+    --seeds) number "$1" "$2"; seeds="$2"; shift 2 ;;
+    --time) number "$1" "$2"; budget="$2"; shift 2 ;;
     --bugs) only="$2"; shift 2 ;;
     -h|--help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "zoo.sh: unknown argument '$1'" >&2; exit 2 ;;
+    *) usage_error "unknown argument '$1'" ;;
   esac
+done
+# Bug names are the rows of the zoo's table (zoo/zoo.cc).
+known=$(sed -n 's/^ *{"\([a-z0-9_]*\)",$/\1/p' zoo/zoo.cc | tr '\n' ' ')
+IFS=, read -r -a wanted <<<"$only"
+for b in "${wanted[@]+"${wanted[@]}"}"; do
+  [[ " $known" == *" $b "* ]] || usage_error "no zoo bug '$b' (have: $known)"
 done
 
 bash ci/setup.sh

@@ -10,6 +10,7 @@
 #include "allocators/process.h"
 #include "allocators/registry.h"
 #include "fuzz/decoder.h"
+#include "harness/crash_reporter.h"
 #include "harness/run.h"
 
 namespace {
@@ -39,6 +40,7 @@ const std::string& allocator_name() {
 extern "C" int LLVMFuzzerInitialize(int*, char*** argv) {
   shadowheap::prepare_process(*argv);
   allocator_name();
+  shadowheap::start_watchdog();  // libFuzzer handles signals and exit itself
   return 0;
 }
 

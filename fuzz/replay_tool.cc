@@ -21,7 +21,8 @@ namespace {
 
 constexpr const char* kUsage = R"(usage: shadowheap-replay [options] INPUT
 
-INPUT is a text trace (one op per line; see harness/trace.h) or a fuzz input (bytes).
+INPUT is a text trace (one op per line; see harness/trace.h) if its name ends in .trace, else a
+fuzz input (bytes); --trace or --bytes says so explicitly.
 A trace may name its allocator and expected outcome in comment lines:
   # allocator: system
   # expect: none            (or a violation kind, e.g. realloc_lost_content)
@@ -29,6 +30,7 @@ A trace may name its allocator and expected outcome in comment lines:
 options:
   --allocator NAME   allocator to run on (default: the trace's "# allocator:")
   --expect OUTCOME   exit 0 only if the outcome is OUTCOME ("none" or a kind)
+  --trace, --bytes   read INPUT as a text trace, or as fuzz input bytes, whatever its name
   --gtest            also print a GoogleTest regression test for this trace
   --encode OUT       write the fuzz input bytes for INPUT to OUT and exit
   --list             print the registered allocators and exit
@@ -50,12 +52,6 @@ std::string header(const std::string& text, const std::string& key) {
   std::size_t begin = text.find_first_not_of(' ', at + needle.size());
   std::size_t end = text.find('\n', begin);
   return text.substr(begin, end == std::string::npos ? end : end - begin);
-}
-
-bool looks_like_text(const std::string& s) {
-  for (unsigned char c : s)
-    if (c != '\n' && c != '\t' && c != '\r' && (c < 0x20 || c > 0x7e)) return false;
-  return true;
 }
 
 std::string identifier(std::string s) {
@@ -101,7 +97,9 @@ struct Input {
   std::string allocator, expect, error;
 };
 
-Input read_input(const std::string& path) {
+enum class Format { kByName, kTrace, kBytes };
+
+Input read_input(const std::string& path, Format format) {
   Input input;
   std::ifstream in(path, std::ios::binary);
   if (!in) {
@@ -109,7 +107,9 @@ Input read_input(const std::string& path) {
     return input;
   }
   std::string content((std::istreambuf_iterator<char>(in)), {});
-  if (!looks_like_text(content)) {
+  if (format == Format::kByName)
+    format = path.ends_with(".trace") ? Format::kTrace : Format::kBytes;
+  if (format == Format::kBytes) {
     input.ops = shadowheap::fuzz::decode(reinterpret_cast<const std::uint8_t*>(content.data()),
                                          content.size());
     return input;
@@ -191,9 +191,12 @@ int main(int argc, char** argv) {
   shadowheap::prepare_process(argv);
   std::string allocator, expect, encode_to, dict_to, path;
   bool gtest = false;
+  Format format = Format::kByName;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    auto value = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
+    for (const char* takes_value : {"--allocator", "--expect", "--encode", "--dict", "--count-ops"})
+      if (a == takes_value && i + 1 >= argc) return fail(a + " needs a value");
+    auto value = [&]() -> std::string { return argv[++i]; };
     if (a == "--allocator")
       allocator = value();
     else if (a == "--expect")
@@ -202,6 +205,10 @@ int main(int argc, char** argv) {
       encode_to = value();
     else if (a == "--gtest")
       gtest = true;
+    else if (a == "--trace")
+      format = Format::kTrace;
+    else if (a == "--bytes")
+      format = Format::kBytes;
     else if (a == "--dict")
       dict_to = value();
     else if (a == "--count-ops")
@@ -216,7 +223,7 @@ int main(int argc, char** argv) {
       path = a;
   }
   if (path.empty()) return fail("no INPUT given (see --help)");
-  const Input input = read_input(path);
+  const Input input = read_input(path, format);
   if (!input.error.empty()) return fail(input.error);
   if (!dict_to.empty()) return write_dict(input, dict_to);
   if (!encode_to.empty()) return encode(input, path, encode_to);

@@ -4,8 +4,17 @@
 // built before the op that crashed ran.
 #include "harness/crash_reporter.h"
 
+#include <pthread.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <thread>
 
 #include "allocators/sanitizers.h"
 #include "harness/interpreter.h"
@@ -17,27 +26,86 @@
 namespace shadowheap {
 namespace {
 
-void report_crash(const char* what) {
+std::atomic<bool> g_reported{false};
+
+bool in_op() { return (Interpreter::progress() & 1) != 0; }
+
+// Writes the report once per process (a crash while reporting a hang must not write another).
+void report(ViolationKind kind, const char* what) {
   const Interpreter* it = Interpreter::current();
-  if (it == nullptr || it->history().empty()) return;
+  if (it == nullptr || it->history().empty() || g_reported.exchange(true)) return;
   TextSink out(STDERR_FILENO);
   out.text("\n");
-  write_report(out, it->name(), it->history(), ViolationKind::kCrash, it->history().size() - 1,
-               what);
+  write_report(out, it->name(), it->history(), kind, it->history().size() - 1, what);
 }
 
 void on_signal(int sig) {
-  report_crash(sig == SIGABRT ? "the process aborted during this op"
-                              : "a fatal signal arrived during this op");
+  report(ViolationKind::kCrash, sig == SIGABRT ? "the process aborted during this op"
+                                               : "a fatal signal arrived during this op");
   raise(sig);  // SA_RESETHAND restored the default action
+}
+
+void on_exit() {
+  if (!in_op()) return;
+  report(ViolationKind::kExited, "the process called exit during this op");
+  std::abort();
+}
+
+void watch(std::uint64_t limit) {
+  using Clock = std::chrono::steady_clock;
+  const auto period = std::chrono::milliseconds(std::clamp<std::uint64_t>(limit * 250, 50, 1000));
+  std::uint64_t seen = Interpreter::progress();
+  auto since = Clock::now();
+  for (;;) {
+    std::this_thread::sleep_for(period);
+    const std::uint64_t now = Interpreter::progress();
+    if (now != seen || (now & 1) == 0) {
+      seen = now;
+      since = Clock::now();
+      continue;
+    }
+    if (Clock::now() - since < std::chrono::seconds(limit)) continue;
+    char what[96];
+    std::snprintf(what, sizeof what, "this op did not return within %llu s (SHADOWHEAP_OP_TIMEOUT)",
+                  static_cast<unsigned long long>(limit));
+    report(ViolationKind::kHang, what);
+    std::abort();
+  }
+}
+
+void start_watchdog_thread() {
+  if (const std::uint64_t limit = op_time_limit(); limit != 0) std::thread(watch, limit).detach();
 }
 
 }  // namespace
 
+std::uint64_t op_time_limit() {
+  const char* env = std::getenv("SHADOWHEAP_OP_TIMEOUT");
+  if (env == nullptr || *env == '\0') return 10;
+  char* end = nullptr;
+  const unsigned long long v = std::strtoull(env, &end, 10);
+  if (*end != '\0') {
+    std::fprintf(stderr, "shadowheap: SHADOWHEAP_OP_TIMEOUT='%s' is not a number of seconds\n",
+                 env);
+    std::exit(2);
+  }
+  return v;
+}
+
+void start_watchdog() {
+  static const bool started = [] {
+    start_watchdog_thread();
+    // A forked child (death tests, the zoo's per-bug children) has no threads: it gets its own.
+    pthread_atfork(nullptr, nullptr, start_watchdog_thread);
+    return true;
+  }();
+  (void)started;
+}
+
 void install_crash_reporter() {
 #ifdef SHADOWHEAP_SANITIZER_RUNTIME
   __sanitizer_set_death_callback(
-      +[] { report_crash("a sanitizer reported an error (see above)"); });
+      +[] { report(ViolationKind::kCrash, "a sanitizer reported an error (see above)"); });
 #endif
   struct sigaction sa = {};
   sa.sa_handler = on_signal;
@@ -48,6 +116,26 @@ void install_crash_reporter() {
     // A sanitizer's own handler reports first and then calls the death callback above.
     if (old.sa_handler == SIG_DFL) sigaction(sig, &sa, nullptr);
   }
+  std::atexit(on_exit);
+  start_watchdog();
 }
 
 }  // namespace shadowheap
+
+// _exit and _Exit end the process without running atexit handlers, so they are interposed: the
+// executable exports these (harness/CMakeLists.txt), and a plugin's calls bind to them.
+namespace {
+[[noreturn]] void exit_now(const char* name, int status) {
+  if (shadowheap::in_op()) {
+    char what[80];
+    std::snprintf(what, sizeof what, "the process called %s(%d) during this op", name, status);
+    shadowheap::report(shadowheap::ViolationKind::kExited, what);
+    std::abort();
+  }
+  syscall(SYS_exit_group, status);
+  __builtin_unreachable();
+}
+}  // namespace
+
+extern "C" __attribute__((noreturn)) void _exit(int status) { exit_now("_exit", status); }
+extern "C" __attribute__((noreturn)) void _Exit(int status) { exit_now("_Exit", status); }

@@ -50,7 +50,7 @@ void for_windows(std::uint64_t length, std::uint64_t window, F f) {
   if (w.tail_begin < w.end) f(w.tail_begin, w.end);
 }
 
-Interpreter* g_current = nullptr;  // the interpreter the crash reporter describes
+std::atomic<Interpreter*> g_current{nullptr};  // the interpreter the crash reporter describes
 
 }  // namespace
 
@@ -60,10 +60,13 @@ Interpreter::Interpreter(Allocator& allocator, std::string name, InterpreterOpti
 }
 
 Interpreter::~Interpreter() {
-  if (g_current == this) g_current = nullptr;
+  Interpreter* self = this;
+  g_current.compare_exchange_strong(self, nullptr);
 }
 
-const Interpreter* Interpreter::current() { return g_current; }
+std::atomic<std::uint64_t> Interpreter::progress_{0};
+
+const Interpreter* Interpreter::current() { return g_current.load(); }
 
 std::string Interpreter::report(const Violation& v) const {
   return format_report(name_, history_, v);
@@ -78,6 +81,7 @@ std::optional<Violation> Interpreter::run(const std::vector<Op>& ops) {
 
 std::optional<Violation> Interpreter::step(const Op& op) {
   history_.push_back(op);
+  InOp in_op;
   ++stats_.ops;
   std::optional<Violation> v;
   switch (op.kind) {
@@ -123,6 +127,7 @@ std::optional<Violation> Interpreter::step(const Op& op) {
 }
 
 std::optional<Violation> Interpreter::finish() {
+  InOp in_op;
   std::optional<Violation> v = check_all();
   while (!v && shadow_.live_count() > 0) v = free_block(*shadow_.at_slot(0));
   if (v) v->op_index = history_.size();

@@ -6,6 +6,7 @@
 // write the block.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -54,6 +55,10 @@ class Interpreter {
 
   // The interpreter constructed last and still alive: what the crash reporter describes.
   static const Interpreter* current();
+  // Odd while an op (or finish) of any interpreter runs, one more at each start and end: the
+  // crash reporter tells "during an op" from "between ops" by it, and its watchdog (another
+  // thread, which reads only this until an op is stuck) sees a hung op.
+  static std::uint64_t progress() { return progress_.load(std::memory_order_relaxed); }
 
  private:
   std::optional<Violation> allocate(std::uint64_t size, std::uint8_t align_log2, bool zeroed);
@@ -80,6 +85,15 @@ class Interpreter {
   InterpreterStats stats_;
   std::uint64_t next_id_ = 1;
   std::uint32_t since_check_ = 0;
+  static std::atomic<std::uint64_t> progress_;
+  // Bumps progress_ for the scope of one op; plain loads and stores, no locked instruction.
+  struct InOp {
+    InOp() { bump(); }
+    ~InOp() { bump(); }
+    static void bump() {
+      progress_.store(progress_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    }
+  };
 };
 
 }  // namespace shadowheap

@@ -21,6 +21,8 @@ constexpr std::array<std::string_view, static_cast<int>(ViolationKind::kMaxValue
     "freed_not_poisoned",
     "live_block_poisoned",
     "crash",
+    "exited",
+    "hang",
 };
 
 void write_hex(TextSink& out, const std::vector<std::uint8_t>& bytes) {

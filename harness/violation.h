@@ -25,7 +25,9 @@ enum class ViolationKind : std::uint8_t {
   kFreedNotPoisoned,      // (ASan) an allocator that poisons free memory left freed bytes usable
   kLiveBlockPoisoned,     // (ASan) a live block is poisoned: the allocator treats it as free
   kCrash,                 // the allocator crashed or a sanitizer fired
-  kMaxValue = kCrash,
+  kExited,                // the process ended (exit, _exit) during an op
+  kHang,                  // an op did not return within the time limit
+  kMaxValue = kHang,
 };
 
 std::string_view kind_name(ViolationKind kind);

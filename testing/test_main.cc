@@ -15,6 +15,8 @@ int main(int argc, char** argv) {
   setenv("RC_PARAMS", "seed=20261126", /*overwrite=*/0);
   shadowheap::install_crash_reporter();
   shadowheap::set_replay_tool(SHADOWHEAP_REPLAY_TOOL);
+  // The hang watchdog is a thread: death tests re-execute the binary rather than fork it.
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
   testing::InitGoogleTest(&argc, argv);
   return RUN_ALL_TESTS();
 }

@@ -1,7 +1,9 @@
 // Every violation kind, made to fire by an allocator that breaks exactly that promise. A check
 // that cannot fire is a defect; these tests fail if one stops firing or fires as the wrong kind.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 
 #include "allocators/asan_hooks.h"
@@ -180,6 +182,39 @@ TEST(PositiveControlDeathTest, Crash) {
   auto ops = parse_trace("alloc size=16 align=8\nfree slot=0").ops;
   EXPECT_DEATH(run_ops(a, "positive_control", ops),
                "VIOLATION crash(.|\n)*op #1: free slot=0(.|\n)*alloc size=16 align=8");
+}
+
+// An allocator that ends the process, or never returns, from inside an op is reported with the
+// op and the trace, and the process still fails.
+struct Exits : TestArena {
+  explicit Exits(int how) : how(how) {}
+  void* allocate(std::size_t size, std::size_t align) override {
+    if (size == 48) how == 0 ? std::exit(0) : _exit(3);
+    return TestArena::allocate(size, align);
+  }
+  int how;
+};
+
+TEST(PositiveControlDeathTest, Exited) {
+  auto ops = parse_trace("alloc size=16 align=8\nalloc size=48 align=8").ops;
+  Exits by_exit(0), by_underscore_exit(1);
+  EXPECT_DEATH(run_ops(by_exit, "positive_control", ops),
+               "VIOLATION exited(.|\n)*op #1: alloc size=48(.|\n)*called exit");
+  EXPECT_DEATH(run_ops(by_underscore_exit, "positive_control", ops),
+               "VIOLATION exited(.|\n)*called _exit\\(3\\)(.|\n)*alloc size=16 align=8");
+}
+
+TEST(PositiveControlDeathTest, Hang) {
+  struct : TestArena {
+    void deallocate(void*, std::size_t, std::size_t) override {
+      for (;;) pause();
+    }
+  } a;
+  setenv("SHADOWHEAP_OP_TIMEOUT", "1", 1);  // read by the watchdog of the forked child
+  auto ops = parse_trace("alloc size=16 align=8\nfree slot=0").ops;
+  EXPECT_DEATH(run_ops(a, "positive_control", ops),
+               "VIOLATION hang(.|\n)*op #1: free slot=0(.|\n)*did not return within 1 s");
+  unsetenv("SHADOWHEAP_OP_TIMEOUT");
 }
 
 }  // namespace
