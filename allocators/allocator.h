@@ -45,7 +45,9 @@ class Allocator {
   // Default: allocate, copy, deallocate.
   virtual void* reallocate(void* p, std::size_t old_size, std::size_t align, std::size_t new_size);
 
-  // Like allocate, with every byte of the block zero. Default: allocate and memset.
+  // Like allocate, with every byte of the block zero. Default: allocate and memset; a block
+  // above kMaxCheapBlock (limits.h) is released and the answer is null, and a success for a size
+  // above PTRDIFF_MAX is returned untouched, for the harness to report.
   virtual void* allocate_zeroed(std::size_t size, std::size_t align);
 
   // Bytes the caller may use at `p` (>= its requested size), or 0 when unknown. Default: 0.

@@ -81,8 +81,19 @@ if [ $build -eq 1 ]; then
 fi
 
 bin=build/fuzz/fuzz
-replay=$bin/shadowheap-replay
+replay=$(pwd)/$bin/shadowheap-replay
 mkdir -p "$out"/{corpus,crashes,regressions,logs}
+
+# Each allocator's state (corpus, crashes, regressions, logs) is kept under a key of its own: the
+# allocator's name, or for a plugin its library's name and a hash of its path, so that runs on
+# different libraries never mix, and a rebuilt library finds its earlier crashes.
+key_of() {
+  if [ "$1" = plugin ]; then
+    echo "plugin-$(basename "$plugin" | sed 's/\.so.*//')-$(echo -n "$plugin" | sha256sum | cut -c1-8)"
+  else
+    echo "$1"
+  fi
+}
 
 if [ -n "$plugin" ]; then
   export SHADOWHEAP_PLUGIN=$plugin
@@ -110,21 +121,44 @@ for t in "${targets[@]}"; do
   [ -x "$bin/fuzz_$t" ] || { echo "fuzz.sh: no fuzz target $bin/fuzz_$t; build the fuzz preset" >&2; exit 2; }
 done
 
+# The violation kind an input shows when it runs alone, or "none".
+kind_of() {
+  { "$replay" --allocator "$1" --bytes "$2" 2>&1 || true; } |
+    sed -n 's/^shadowheap: VIOLATION \([a-z_]*\).*/\1/p' | head -n1 | grep . || echo none
+}
+
+# Earlier crash inputs of these allocators are replayed first: still failing, or fixed.
+for t in "${targets[@]}"; do
+  k=$(key_of "$t")
+  for crash in $(find "$out/crashes/$k" -maxdepth 1 -type f 2>/dev/null | sort); do
+    kind=$(kind_of "$t" "$crash")
+    if [ "$kind" = none ]; then
+      mkdir -p "$out/crashes/$k/fixed"
+      mv "$crash" "$out/crashes/$k/fixed/"
+      echo "=== $t: earlier violation $(basename "$crash") is FIXED (no violation now; kept in $out/crashes/$k/fixed/)"
+    else
+      echo "=== $t: earlier violation $(basename "$crash") is STILL FAILING ($kind)"
+    fi
+  done
+done
+
 fuzz_one() {
-  local t=$1
-  mkdir -p "$out/corpus/$t" "$out/crashes/$t"
-  local status=0
+  local t=$1 k status=0 begin
+  k=$(key_of "$t")
+  mkdir -p "$out/corpus/$k" "$out/crashes/$k"
+  begin=$(date +%s%N)
   "$bin/fuzz_$t" -seed="$seed" -max_total_time="$time_per_target" -timeout="$input_timeout" \
-    -rss_limit_mb=8192 -print_final_stats=1 -artifact_prefix="$out/crashes/$t/" \
+    -rss_limit_mb=8192 -print_final_stats=1 -artifact_prefix="$out/crashes/$k/" \
     -dict=build/fuzz/corpus/shadowheap.dict \
-    "$out/corpus/$t" build/fuzz/corpus/seeds >"$out/logs/$t.log" 2>&1 || status=$?
-  echo "$status" >"$out/logs/$t.status"
+    "$out/corpus/$k" build/fuzz/corpus/seeds >"$out/logs/$k.log" 2>&1 || status=$?
+  echo "$status" >"$out/logs/$k.status"
+  echo $(( ($(date +%s%N) - begin) / 1000000 )) >"$out/logs/$k.ms"
 }
 
 progress() {  # one line per running target, from the last status line of its log
   local t line
   for t in "$@"; do
-    line=$(grep -aE '^#[0-9]+' "$out/logs/$t.log" 2>/dev/null | tail -n 1 || true)
+    line=$(grep -aE '^#[0-9]+' "$out/logs/$(key_of "$t").log" 2>/dev/null | tail -n 1 || true)
     if [ -n "$line" ]; then
       printf '  %-24s %s\n' "$t" "$(echo "$line" | sed -E 's/ (lim|L|MS|rss):.*//')"
     fi
@@ -143,7 +177,7 @@ for t in "${targets[@]}" ""; do
     running=("${still[@]+"${still[@]}"}")
   done
   [ -z "$t" ] && break
-  : >"$out/logs/$t.log"
+  : >"$out/logs/$(key_of "$t").log"
   fuzz_one "$t" &
   pids[$t]=$!
   running+=("$t")
@@ -155,13 +189,18 @@ status=0
 unfinished=()
 printf '\n%-24s %10s %9s %10s %6s %8s %10s\n' allocator runs exec/s "~ops/s" cov corpus violations
 for t in "${targets[@]}"; do
-  log="$out/logs/$t.log"
+  k=$(key_of "$t")
+  log="$out/logs/$k.log"
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n1)
   eps=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n1)
+  # libFuzzer says 0 for runs shorter than a second: rate them by the run's own wall time.
+  if [ "${eps:-}" = 0 ] && [ "${runs:-0}" -gt 0 ]; then
+    eps=$(( runs * 1000 / $(cat "$out/logs/$k.ms" 2>/dev/null || echo 1000) ))
+  fi
   cov=$({ grep -aoE 'cov: [0-9]+' "$log" || true; } | tail -n1 | cut -d' ' -f2)
-  corpus=$(find "$out/corpus/$t" -type f | wc -l)
-  ops_per_input=$("$replay" --count-ops "$out/corpus/$t" 2>/dev/null || echo 0)
-  crashes=$(find "$out/crashes/$t" -type f | wc -l)
+  corpus=$(find "$out/corpus/$k" -type f | wc -l)
+  ops_per_input=$("$replay" --count-ops "$out/corpus/$k" 2>/dev/null || echo 0)
+  crashes=$(find "$out/crashes/$k" -maxdepth 1 -type f | wc -l)
   printf '%-24s %10s %9s %10s %6s %8s %10s\n' "$t" "${runs:-?}" "${eps:-?}" \
     "$(awk -v e="${eps:-0}" -v o="$ops_per_input" 'BEGIN { printf "%.0f", e * o }')" \
     "${cov:-?}" "$corpus" "$crashes"
@@ -174,47 +213,63 @@ for t in "${targets[@]}"; do
   fi
 done
 for t in "${unfinished[@]+"${unfinished[@]}"}"; do
-  code=$(cat "$out/logs/$t.status" 2>/dev/null || echo "?")
+  k=$(key_of "$t")
+  code=$(cat "$out/logs/$k.status" 2>/dev/null || echo "?")
   how="exit status $code"
   [[ "$code" =~ ^[0-9]+$ ]] && [ "$code" -gt 128 ] && how="killed by signal $((code - 128))"
   echo
   echo "=== $t: the fuzzing run did not finish ($how, no final stats, no saved input); its log ends:"
-  tail -n 8 "$out/logs/$t.log" | sed 's/^/  /'
+  tail -n 8 "$out/logs/$k.log" | sed 's/^/  /'
 done
 
 for t in "${targets[@]}"; do
-  for crash in $(find "$out/crashes/$t" -type f 2>/dev/null | sort); do
+  k=$(key_of "$t")
+  for crash in $(find "$out/crashes/$k" -maxdepth 1 -type f 2>/dev/null | sort); do
     name=$(basename "$crash")
-    min="$out/regressions/$t-$name.min"
+    min="$out/regressions/$k-$name.min"
     echo
     echo "=== violation in $t: $crash"
+    kind=$(kind_of "$t" "$crash")
+    if [ "$kind" = none ]; then
+      # The input made a violation while fuzzing but not alone (state the allocator keeps across
+      # instances, or a limit of the whole run): what the fuzzing run saw is the report.
+      echo "the input does not reproduce the violation when it runs alone; it is kept. While fuzzing:"
+      { grep -anE 'shadowheap: VIOLATION|ERROR: libFuzzer|ERROR: AddressSanitizer|runtime error' \
+          "$out/logs/$k.log" || echo "(no report in $out/logs/$k.log)"; } | tail -n 3 | sed 's/^/  /'
+      sed -n '/^shadowheap: VIOLATION/,/# ^ op/p' "$out/logs/$k.log" | tail -n 40
+      continue
+    fi
     if [ ! -f "$min" ]; then
       if [ "$minimize_time" -gt 0 ]; then
         echo "minimizing ($minimize_time s)..."
         "$bin/fuzz_$t" -minimize_crash=1 -max_total_time="$minimize_time" \
           -timeout="$input_timeout" -rss_limit_mb=8192 \
-          -exact_artifact_path="$min" "$crash" >"$out/logs/$t-minimize.log" 2>&1 || true
+          -exact_artifact_path="$min" "$crash" >"$out/logs/$k-minimize.log" 2>&1 || true
       fi
       [ -s "$min" ] || cp "$crash" "$min"
+      # libFuzzer accepts any crash as smaller: the minimized input must show the same kind.
+      min_kind=$(kind_of "$t" "$min")
+      if [ "$min_kind" != "$kind" ]; then
+        echo "the minimized input shows $min_kind, not $kind: the original input is kept as the reproducer"
+        cp "$crash" "$min"
+      fi
     fi
-    report="$out/regressions/$t-$name.txt"
+    echo "kind: $kind (the reproducer shows the same kind)"
+    report="$out/regressions/$k-$name.txt"
     "$replay" --allocator "$t" --gtest --bytes "$min" >"$report" 2>&1 || true
-    if grep -q '^no violation$' "$report"; then
-      # The input made a violation while fuzzing but not alone (state the allocator keeps across
-      # instances, or a limit of the whole run): what the fuzzing run saw is the report.
-      echo "the input does not reproduce the violation when it runs alone; it is kept. While fuzzing:"
-      { grep -anE 'shadowheap: VIOLATION|ERROR: libFuzzer|ERROR: AddressSanitizer|runtime error' \
-          "$out/logs/$t.log" || echo "(no report in $out/logs/$t.log)"; } | tail -n 3 | sed 's/^/  /'
-      sed -n '/^shadowheap: VIOLATION/,/# ^ op/p' "$out/logs/$t.log" | tail -n 40
-      continue
-    fi
     sed -n '/^\/\/ Regression test/,$!p' "$report"
-    test_file="$out/regressions/${t}_${name}_test.cc"
+    test_file="$out/regressions/${k}_${name}_test.cc"
     sed -n '/^\/\/ Regression test/,$p' "$report" >"$test_file"
-    trace="$out/regressions/$t-$name.trace"
-    { echo "# allocator: $t"; echo "# expect: none"; sed -n '/^# [0-9]* ops$/,/^$/p' "$report" | sed '1d;$d'; } >"$trace"
-    echo "kept: $crash (original), $min (minimized)"
+    trace="$out/regressions/$k-$name.trace"
+    {
+      echo "# allocator: $t"
+      [ "$t" = plugin ] && echo "# plugin: $plugin"
+      echo "# expect: none"
+      sed -n '/^  trace (/,/# \^ op/p' "$report" | sed '1d'
+    } >"$trace"
+    echo "kept: $crash (original), $min (reproducer)"
     echo "regression: $trace (copy into corpus/regressions/ once fixed), $test_file"
+    echo "replay: $replay $(realpath "$trace")"
   done
 done
 exit $status

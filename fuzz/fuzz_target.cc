@@ -53,7 +53,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   if (r.violation) {
     std::fputs(r.report.c_str(), stderr);
-    std::abort();
+    shadowheap::abort_reported();
   }
   return 0;
 }

@@ -2,6 +2,7 @@
 // report out, without libFuzzer.
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -26,6 +27,8 @@ fuzz input (bytes); --trace or --bytes says so explicitly.
 A trace may name its allocator and expected outcome in comment lines:
   # allocator: system
   # expect: none            (or a violation kind, e.g. realloc_lost_content)
+  # plugin: /path/libx.so   (for the allocator "plugin": the library, loaded unless
+                            SHADOWHEAP_PLUGIN names one)
 
 options:
   --allocator NAME   allocator to run on (default: the trace's "# allocator:")
@@ -44,16 +47,6 @@ int fail(const std::string& what) {
   return 2;
 }
 
-// The value of a "# key: value" comment line in a trace, or "".
-std::string header(const std::string& text, const std::string& key) {
-  std::string needle = "# " + key + ":";
-  std::size_t at = text.find(needle);
-  if (at == std::string::npos) return "";
-  std::size_t begin = text.find_first_not_of(' ', at + needle.size());
-  std::size_t end = text.find('\n', begin);
-  return text.substr(begin, end == std::string::npos ? end : end - begin);
-}
-
 std::string identifier(std::string s) {
   for (char& c : s)
     if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
@@ -63,6 +56,8 @@ std::string identifier(std::string s) {
 void print_gtest(const std::string& allocator, const shadowheap::Violation& v,
                  const std::vector<shadowheap::Op>& ops) {
   std::string trace = shadowheap::format_trace(ops);
+  if (const char* lib = std::getenv("SHADOWHEAP_PLUGIN"); allocator == "plugin" && lib != nullptr)
+    trace = "# plugin: " + std::string(lib) + "\n" + trace;  // run_trace loads it
   char hash[16];
   std::snprintf(hash, sizeof hash, "%08zx", std::hash<std::string>{}(trace)&0xffffffff);
   std::printf(
@@ -94,7 +89,7 @@ int count_ops(const std::string& dir) {
 // INPUT's ops, and what its header says (a text trace's "# allocator:" and "# expect:").
 struct Input {
   std::vector<shadowheap::Op> ops;
-  std::string allocator, expect, error;
+  std::string allocator, expect, plugin, error;
 };
 
 enum class Format { kByName, kTrace, kBytes };
@@ -117,8 +112,9 @@ Input read_input(const std::string& path, Format format) {
   shadowheap::ParsedTrace parsed = shadowheap::parse_trace(content);
   if (!parsed.error.empty()) input.error = path + ": " + parsed.error;
   input.ops = parsed.ops;
-  input.allocator = header(content, "allocator");
-  input.expect = header(content, "expect");
+  input.allocator = shadowheap::trace_header(content, "allocator");
+  input.expect = shadowheap::trace_header(content, "expect");
+  input.plugin = shadowheap::trace_header(content, "plugin");
   return input;
 }
 
@@ -156,6 +152,10 @@ int encode(const Input& input, const std::string& path, const std::string& to) {
 int replay(const Input& input, const std::string& allocator, const std::string& expect,
            bool gtest) {
   if (allocator.empty()) return fail("no allocator: pass --allocator NAME (see --list)");
+  if (allocator == "plugin" && !input.plugin.empty()) {
+    std::string error;
+    if (!shadowheap::register_plugin(input.plugin, &error)) return fail(error);
+  }
   if (shadowheap::find_allocator(allocator) == nullptr)
     return fail("no allocator registered as '" + allocator + "' (see --list)");
   shadowheap::ViolationKind expected_kind{};
@@ -170,10 +170,10 @@ int replay(const Input& input, const std::string& allocator, const std::string& 
   if (!r.error.empty()) return fail(r.error);
   if (r.violation) {
     std::printf("\n%s", r.report.c_str());
-    const auto end = std::min<std::size_t>(input.ops.size(), r.violation->op_index + 1);
+    const auto end = std::min<std::size_t>(r.history.size(), r.violation->op_index + 1);
     if (gtest)
       print_gtest(allocator, *r.violation,
-                  std::vector<shadowheap::Op>(input.ops.begin(), input.ops.begin() + end));
+                  std::vector<shadowheap::Op>(r.history.begin(), r.history.begin() + end));
   } else {
     std::printf("\nno violation\n");
   }

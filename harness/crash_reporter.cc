@@ -92,6 +92,11 @@ std::uint64_t op_time_limit() {
   return v;
 }
 
+void abort_reported() {
+  g_reported = true;
+  std::abort();
+}
+
 void start_watchdog() {
   static const bool started = [] {
     start_watchdog_thread();

@@ -18,6 +18,10 @@ void install_crash_reporter();
 // For libFuzzer targets, which handle signals and exit themselves: the hang watchdog only.
 void start_watchdog();
 
+// After a driver printed a violation's report itself: abort, so that libFuzzer keeps the input,
+// without the handlers reporting the abort as a crash too.
+[[noreturn]] void abort_reported();
+
 // The per-op time limit in seconds (SHADOWHEAP_OP_TIMEOUT; 0: none).
 std::uint64_t op_time_limit();
 

@@ -79,7 +79,32 @@ std::optional<Violation> Interpreter::run(const std::vector<Op>& ops) {
   return finish();
 }
 
-std::optional<Violation> Interpreter::step(const Op& op) {
+namespace {
+
+// The op as it acts in this state: a slot is taken modulo the live blocks and an offset modulo
+// the stride, so the history (and every trace printed from it) reads `free slot=0` with one block
+// live, not the slot=102 a fuzz input said, and replays the same.
+Op normalized(Op op, std::size_t live) {
+  switch (op.kind) {
+    case OpKind::kFree:
+    case OpKind::kRealloc:
+    case OpKind::kFillUsable:
+      if (live > 0) op.slot %= live;
+      break;
+    case OpKind::kFreeEvery:
+      op.count = std::max<std::uint32_t>(op.count, 1);
+      op.slot %= op.count;
+      break;
+    default:
+      break;
+  }
+  return op;
+}
+
+}  // namespace
+
+std::optional<Violation> Interpreter::step(const Op& given) {
+  const Op op = normalized(given, shadow_.live_count());
   history_.push_back(op);
   InOp in_op;
   ++stats_.ops;

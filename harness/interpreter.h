@@ -37,7 +37,8 @@ class Interpreter {
   Interpreter(const Interpreter&) = delete;
   Interpreter& operator=(const Interpreter&) = delete;
 
-  // Runs one op. After a violation the interpreter must not be stepped again.
+  // Runs one op (its slot taken modulo the live blocks, as history() records it). After a
+  // violation the interpreter must not be stepped again.
   std::optional<Violation> step(const Op& op);
   // Verifies every live block, then frees them all (each verified again).
   std::optional<Violation> finish();

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "allocators/plugin.h"
 #include "allocators/registry.h"
 #include "harness/trace.h"
 
@@ -26,7 +27,10 @@ RunResult run_ops(Allocator& allocator, std::string_view name, const std::vector
   RunResult result;
   Interpreter interp(allocator, std::string(name), options);
   result.violation = interp.run(ops);
-  if (result.violation) result.report = interp.report(*result.violation);
+  if (result.violation) {
+    result.report = interp.report(*result.violation);
+    result.history = interp.history();
+  }
   return result;
 }
 
@@ -38,9 +42,19 @@ RunResult run_ops(std::string_view name, const std::vector<Op>& ops, Interpreter
   return run_ops(*instance, name, ops, options);
 }
 
+bool register_plugin(const std::string& path, std::string* error) {
+  if (find_allocator("plugin") != nullptr) return true;
+  AllocatorFactory factory = load_plugin(path, error);
+  if (!factory) return false;
+  register_allocator("plugin", std::move(factory));
+  return true;
+}
+
 std::string run_trace(std::string_view name, std::string_view trace) {
   ParsedTrace parsed = parse_trace(trace);
   if (!parsed.error.empty()) return "bad trace: " + parsed.error;
+  if (const std::string lib = trace_header(trace, "plugin"); name == "plugin" && !lib.empty())
+    if (std::string error; !register_plugin(lib, &error)) return error;
   RunResult r = run_ops(name, parsed.ops);
   return r.error.empty() ? r.report : r.error;
 }

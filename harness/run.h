@@ -15,7 +15,8 @@ namespace shadowheap {
 struct RunResult {
   std::string error;  // the run could not start: unknown allocator, bad trace, create failed
   std::optional<Violation> violation;
-  std::string report;  // the report of `violation`, with its trace
+  std::string report;       // the report of `violation`, with its trace
+  std::vector<Op> history;  // on a violation: the ops run, as the report prints them
   bool passed() const { return error.empty() && !violation; }
 };
 
@@ -27,11 +28,16 @@ RunResult run_ops(std::string_view name, const std::vector<Op>& ops,
                   InterpreterOptions options = {});
 
 // For regression tests: the report (or the error) of `trace` on a fresh instance of the allocator
-// registered as `name`, or "" when every check passes.
+// registered as `name`, or "" when every check passes. A trace of the allocator "plugin" that
+// names its library ("# plugin: PATH") loads it when no plugin is registered.
 std::string run_trace(std::string_view name, std::string_view trace);
 
 // The shell command that replays the trace file `trace_path` on `name`, as a user pastes it:
 // the replay tool set by the driver's main (absolute path), and for the plugin the library.
+// Registers the library at `path` as the allocator "plugin", unless one is (SHADOWHEAP_PLUGIN);
+// false, with `*error` saying why, when it cannot be loaded.
+bool register_plugin(const std::string& path, std::string* error);
+
 std::string replay_command(std::string_view name, std::string_view trace_path);
 void set_replay_tool(std::string path);
 

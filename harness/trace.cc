@@ -175,4 +175,14 @@ ParsedTrace parse_trace(std::string_view text) {
   return result;
 }
 
+std::string trace_header(std::string_view text, std::string_view key) {
+  const std::string needle = "# " + std::string(key) + ":";
+  const std::size_t at = text.find(needle);
+  if (at == std::string_view::npos) return "";
+  const std::size_t begin = text.find_first_not_of(' ', at + needle.size());
+  if (begin == std::string_view::npos) return "";
+  const std::size_t end = text.find('\n', begin);
+  return std::string(text.substr(begin, end == std::string_view::npos ? end : end - begin));
+}
+
 }  // namespace shadowheap

@@ -33,4 +33,9 @@ struct ParsedTrace {
 };
 ParsedTrace parse_trace(std::string_view text);
 
+// The value of a "# key: value" comment line of a trace, or "". Traces name their allocator
+// ("# allocator:"), their expected outcome ("# expect:") and, for plugins, the library
+// ("# plugin:").
+std::string trace_header(std::string_view text, std::string_view key);
+
 }  // namespace shadowheap

@@ -60,6 +60,10 @@ TEST(PositiveControl, ImpossibleSuccess) {
   } a;
   EXPECT_EQ(expect_violation(a, "alloc size=0xfffffffffffffff8 align=8").kind,
             ViolationKind::kImpossibleSuccess);
+  // Through the default allocate_zeroed (a plugin without alloc_zeroed): reported as the same
+  // kind, not as a crash of the default's memset.
+  EXPECT_EQ(expect_violation(a, "alloc_zeroed size=0xfffffffffffffff8 align=8").kind,
+            ViolationKind::kImpossibleSuccess);
 }
 
 TEST(PositiveControl, CapacityExceeded) {
