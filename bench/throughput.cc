@@ -152,7 +152,8 @@ int main(int argc, char** argv) {
     });
     double fuzz = seconds([&] {
       for (const auto& in : inputs) {
-        violated |= !run_ops(name, fuzz::decode(in.data(), in.size())).passed();
+        auto a = e->make();
+        violated |= !run_ops(*a, name, fuzz::decode(in.data(), in.size())).passed();
       }
     });
     std::printf("%-24s %14.0f %14.0f %7.2fx %14.0f%s\n", name.c_str(), ops.size() / bare,

@@ -15,42 +15,47 @@
 
 namespace {
 
-const std::string& allocator_name() {
-  static const std::string name = [] {
+// Looked up once: a look-up per input would feed libFuzzer's comparison hooks every registered
+// name, and its mutator would then splice allocator names into inputs.
+const shadowheap::RegisteredAllocator& target() {
+  static const shadowheap::RegisteredAllocator* entry = [] {
 #ifdef SHADOWHEAP_FUZZ_ALLOCATOR
     const char* chosen = SHADOWHEAP_FUZZ_ALLOCATOR;
 #else
     const char* chosen = std::getenv("SHADOWHEAP_ALLOCATOR");
     if (chosen == nullptr) chosen = "";
 #endif
-    if (shadowheap::find_allocator(chosen) == nullptr) {
+    const shadowheap::RegisteredAllocator* e = shadowheap::find_allocator(chosen);
+    if (e == nullptr) {
       std::fprintf(stderr, "shadowheap: no allocator registered as '%s'; registered:", chosen);
-      for (const auto& e : shadowheap::registered_allocators())
-        std::fprintf(stderr, " %s", e.name.c_str());
+      for (const auto& r : shadowheap::registered_allocators())
+        std::fprintf(stderr, " %s", r.name.c_str());
       std::fprintf(stderr, "\n");
       std::exit(2);
     }
-    return std::string(chosen);
+    return e;
   }();
-  return name;
+  return *entry;
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char*** argv) {
   shadowheap::prepare_process(*argv);
-  allocator_name();
+  target();
   shadowheap::start_watchdog();  // libFuzzer handles signals and exit itself
   return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const shadowheap::RunResult r =
-      shadowheap::run_ops(allocator_name(), shadowheap::fuzz::decode(data, size));
-  if (!r.error.empty()) {
-    std::fprintf(stderr, "shadowheap: %s\n", r.error.c_str());
+  auto allocator = target().make();
+  if (!allocator) {
+    std::fprintf(stderr, "shadowheap: allocator '%s' could not be created\n",
+                 target().name.c_str());
     std::exit(2);
   }
+  const shadowheap::RunResult r =
+      shadowheap::run_ops(*allocator, target().name, shadowheap::fuzz::decode(data, size));
   if (r.violation) {
     std::fputs(r.report.c_str(), stderr);
     shadowheap::abort_reported();
