@@ -12,6 +12,13 @@ void* Allocator::reallocate(void* p, std::size_t old_size, std::size_t align,
                             std::size_t new_size) {
   void* q = allocate(new_size, align);
   if (q == nullptr) return nullptr;
+  // As in allocate_zeroed: an impossible success is returned untouched (the old block stays
+  // live: the harness reports the success), a block too costly to copy into is refused.
+  if (new_size > static_cast<std::size_t>(PTRDIFF_MAX)) return q;
+  if (too_costly(new_size)) {
+    deallocate(q, new_size, align);
+    return nullptr;
+  }
   std::memcpy(q, p, std::min(old_size, new_size));
   deallocate(p, old_size, align);
   return q;

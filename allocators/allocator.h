@@ -42,7 +42,7 @@ class Allocator {
 
   // A block of `new_size` bytes whose first min(old_size, new_size) bytes equal the old block's,
   // with the old block released; or null, with the old block intact and still live.
-  // Default: allocate, copy, deallocate.
+  // Default: allocate, copy, deallocate (refusing as allocate_zeroed does, below).
   virtual void* reallocate(void* p, std::size_t old_size, std::size_t align, std::size_t new_size);
 
   // Like allocate, with every byte of the block zero. Default: allocate and memset; a block

@@ -170,6 +170,26 @@ AllocatorFactory load_plugin(const std::string& path, std::string* error) {
   };
 }
 
+std::string describe_plugin(const std::string& path) {
+  void* lib = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (lib == nullptr) return "not loadable";
+  using Entry = const aut_plugin* (*)();
+  if (auto entry = reinterpret_cast<Entry>(dlsym(lib, "aut_plugin_v1"))) {
+    const aut_plugin* t = entry();
+    if (t == nullptr || t->name == nullptr) return "plugin ABI, but aut_plugin_v1() is unusable";
+    std::string d = "plugin ABI v" + std::to_string(t->abi_version) + " (name " + t->name +
+                    "; realloc " + (t->realloc ? "yes" : "default") + ", alloc_zeroed " +
+                    (t->alloc_zeroed ? "yes" : "default") + ", usable_size " +
+                    (t->usable_size ? "yes" : "no") + ")";
+    return d;
+  }
+  std::string d = "malloc-family mode (malloc, free";
+  for (const char* f :
+       {"realloc", "calloc", "posix_memalign", "aligned_alloc", "malloc_usable_size"})
+    if (dlsym(lib, f) != nullptr) d += std::string(", ") + f;
+  return d + ")";
+}
+
 namespace {
 
 // SHADOWHEAP_PLUGIN=PATH registers the library as "plugin"; a broken one ends the program here,

@@ -14,4 +14,8 @@ namespace shadowheap {
 // with the plugin's path, what is wrong.
 AllocatorFactory load_plugin(const std::string& path, std::string* error);
 
+// How the library at `path` is used: "plugin ABI v1 (name ...)" or "malloc-family mode (with
+// realloc, calloc, ...)", for shadowheap-replay --describe.
+std::string describe_plugin(const std::string& path);
+
 }  // namespace shadowheap

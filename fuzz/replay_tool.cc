@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "allocators/plugin.h"
 #include "allocators/process.h"
 #include "allocators/registry.h"
 #include "fuzz/decoder.h"
@@ -37,6 +38,8 @@ options:
   --gtest            also print a GoogleTest regression test for this trace
   --encode OUT       write the fuzz input bytes for INPUT to OUT and exit
   --list             print the registered allocators and exit
+  --describe NAME    print what the allocator declares (and for the plugin, its library and
+                     how it is loaded) and exit
   --count-ops DIR    print the mean number of ops the inputs in DIR decode to, and exit
   --dict OUT         write a libFuzzer dictionary to OUT, one entry per op of INPUT, and exit
 exit status: 0 no violation (or the expected outcome), 1 violation, 2 usage or input error
@@ -118,6 +121,21 @@ Input read_input(const std::string& path, Format format) {
   return input;
 }
 
+int describe(const std::string& name) {
+  const auto* entry = shadowheap::find_allocator(name);
+  if (entry == nullptr) return fail("no allocator registered as '" + name + "' (see --list)");
+  auto instance = entry->make();
+  if (!instance) return fail("allocator '" + name + "' could not be created");
+  const shadowheap::AllocatorTraits& t = instance->traits();
+  std::printf("allocator: %s\n", name.c_str());
+  if (const char* lib = std::getenv("SHADOWHEAP_PLUGIN"); name == "plugin" && lib != nullptr)
+    std::printf("library: %s\nloaded as: %s\n", lib, shadowheap::describe_plugin(lib).c_str());
+  std::printf("max_align: %zu\ncapacity: %zu%s\nthread_safe: %s\npoisons_free: %s\n", t.max_align,
+              t.capacity, t.capacity == 0 ? " (no fixed bound)" : "", t.thread_safe ? "yes" : "no",
+              t.poisons_free ? "yes" : "no");
+  return 0;
+}
+
 int list() {
   for (const auto& e : shadowheap::registered_allocators()) std::printf("%s\n", e.name.c_str());
   return 0;
@@ -189,12 +207,14 @@ int replay(const Input& input, const std::string& allocator, const std::string& 
 
 int main(int argc, char** argv) {
   shadowheap::prepare_process(argv);
+  shadowheap::op_time_limit();  // a malformed SHADOWHEAP_OP_TIMEOUT is an error before anything
   std::string allocator, expect, encode_to, dict_to, path;
   bool gtest = false;
   Format format = Format::kByName;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    for (const char* takes_value : {"--allocator", "--expect", "--encode", "--dict", "--count-ops"})
+    for (const char* takes_value :
+         {"--allocator", "--expect", "--encode", "--dict", "--count-ops", "--describe"})
       if (a == takes_value && i + 1 >= argc) return fail(a + " needs a value");
     auto value = [&]() -> std::string { return argv[++i]; };
     if (a == "--allocator")
@@ -215,6 +235,8 @@ int main(int argc, char** argv) {
       return count_ops(value());
     else if (a == "--list")
       return list();
+    else if (a == "--describe")
+      return describe(value());
     else if (a == "-h" || a == "--help")
       return std::fputs(kUsage, stdout), 0;
     else if (a[0] == '-' || !path.empty())

@@ -64,6 +64,10 @@ TEST(PositiveControl, ImpossibleSuccess) {
   // kind, not as a crash of the default's memset.
   EXPECT_EQ(expect_violation(a, "alloc_zeroed size=0xfffffffffffffff8 align=8").kind,
             ViolationKind::kImpossibleSuccess);
+  // And through the default reallocate, which must not copy into it.
+  EXPECT_EQ(
+      expect_violation(a, "alloc size=8 align=8\nrealloc slot=0 size=0xfffffffffffffff8").kind,
+      ViolationKind::kImpossibleSuccess);
 }
 
 TEST(PositiveControl, CapacityExceeded) {
