@@ -36,7 +36,7 @@ void report(ViolationKind kind, const char* what) {
   if (it == nullptr || it->history().empty() || g_reported.exchange(true)) return;
   TextSink out(STDERR_FILENO);
   out.text("\n");
-  write_report(out, it->name(), it->history(), kind, it->history().size() - 1, what);
+  write_report(out, it->name(), it->history(), kind, it->running_op(), what);
 }
 
 void on_signal(int sig) {
@@ -54,19 +54,22 @@ void on_exit() {
 void watch(std::uint64_t limit) {
   using Clock = std::chrono::steady_clock;
   const auto period = std::chrono::milliseconds(std::clamp<std::uint64_t>(limit * 250, 50, 1000));
-  std::uint64_t seen = Interpreter::progress();
+  // Hung: inside an op (progress odd), with neither the op nor a heartbeat moving.
+  std::uint64_t seen = Interpreter::progress(), seen_beats = Interpreter::beats();
   auto since = Clock::now();
   for (;;) {
     std::this_thread::sleep_for(period);
-    const std::uint64_t now = Interpreter::progress();
-    if (now != seen || (now & 1) == 0) {
+    const std::uint64_t now = Interpreter::progress(), beats = Interpreter::beats();
+    if (now != seen || beats != seen_beats || (now & 1) == 0) {
       seen = now;
+      seen_beats = beats;
       since = Clock::now();
       continue;
     }
     if (Clock::now() - since < std::chrono::seconds(limit)) continue;
     char what[96];
-    std::snprintf(what, sizeof what, "this op did not return within %llu s (SHADOWHEAP_OP_TIMEOUT)",
+    std::snprintf(what, sizeof what,
+                  "the allocator did not return within %llu s (SHADOWHEAP_OP_TIMEOUT)",
                   static_cast<unsigned long long>(limit));
     report(ViolationKind::kHang, what);
     std::abort();

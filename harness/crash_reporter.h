@@ -2,7 +2,7 @@
 // of the same form as any other violation, with the trace up to that op:
 //   crash   a fatal signal, or a sanitizer's report;
 //   exited  the process called exit or _exit (or _Exit);
-//   hang    the op did not return within the time limit (SHADOWHEAP_OP_TIMEOUT seconds,
+//   hang    an allocator call did not return within the time limit (SHADOWHEAP_OP_TIMEOUT s,
 //           default 10; 0 turns the watchdog off).
 // The report is written once; then the process aborts (libFuzzer keeps the input).
 #pragma once

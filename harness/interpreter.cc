@@ -65,6 +65,7 @@ Interpreter::~Interpreter() {
 }
 
 std::atomic<std::uint64_t> Interpreter::progress_{0};
+std::atomic<std::uint64_t> Interpreter::beats_{0};
 
 const Interpreter* Interpreter::current() { return g_current.load(); }
 
@@ -153,6 +154,7 @@ std::optional<Violation> Interpreter::step(const Op& given) {
 
 std::optional<Violation> Interpreter::finish() {
   InOp in_op;
+  finishing_ = true;
   std::optional<Violation> v = check_all();
   while (!v && shadow_.live_count() > 0) v = free_block(*shadow_.at_slot(0));
   if (v) v->op_index = history_.size();
@@ -214,6 +216,7 @@ std::optional<Violation> Interpreter::allocate(std::uint64_t size, std::uint8_t 
   size = std::max<std::uint64_t>(size, 1);
   const std::uint64_t align = std::uint64_t{1} << align_log2;
   ++stats_.calls;
+  beat();
   void* p = zeroed ? allocator_.allocate_zeroed(size, align) : allocator_.allocate(size, align);
   if (p == nullptr) {
     ++stats_.null_results;
@@ -250,6 +253,7 @@ std::optional<Violation> Interpreter::free_block(const Block& b) {
   if (auto v = verify(b, ViolationKind::kContentChanged, "before free")) return v;
   const Block gone = shadow_.erase(b.addr);
   ++stats_.calls;
+  beat();
   allocator_.deallocate(reinterpret_cast<void*>(gone.addr), gone.size, gone.align());
   return check_poisoned(gone.addr, gone.size);
 }
@@ -258,6 +262,7 @@ std::optional<Violation> Interpreter::reallocate(const Block& b, std::uint64_t n
   new_size = std::max<std::uint64_t>(new_size, 1);
   if (auto v = verify(b, ViolationKind::kContentChanged, "before realloc")) return v;
   ++stats_.calls;
+  beat();
   void* q = allocator_.reallocate(reinterpret_cast<void*>(b.addr), b.size, b.align(), new_size);
   if (q == nullptr) {
     ++stats_.null_results;
@@ -343,6 +348,7 @@ std::optional<Violation> Interpreter::check_addressable(std::uintptr_t p, std::u
 
 std::optional<Violation> Interpreter::verify(const Block& b, ViolationKind kind,
                                              const char* when) const {
+  beat();
   if (auto v = check_addressable(
           b.addr, b.covered,
           kind == ViolationKind::kFailedReallocDamaged ? kind : ViolationKind::kLiveBlockPoisoned,

@@ -60,6 +60,11 @@ class Interpreter {
   // crash reporter tells "during an op" from "between ops" by it, and its watchdog (another
   // thread, which reads only this until an op is stuck) sees a hung op.
   static std::uint64_t progress() { return progress_.load(std::memory_order_relaxed); }
+  // One more at every allocator call and every block verified: an op that makes many calls (a
+  // finish over thousands of blocks) is slow, not hung, as long as this moves.
+  static std::uint64_t beats() { return beats_.load(std::memory_order_relaxed); }
+  // The index of the op running now: history().size() while finish() runs.
+  std::uint64_t running_op() const { return finishing_ ? history_.size() : history_.size() - 1; }
 
  private:
   std::optional<Violation> allocate(std::uint64_t size, std::uint8_t align_log2, bool zeroed);
@@ -86,7 +91,11 @@ class Interpreter {
   InterpreterStats stats_;
   std::uint64_t next_id_ = 1;
   std::uint32_t since_check_ = 0;
-  static std::atomic<std::uint64_t> progress_;
+  static std::atomic<std::uint64_t> progress_, beats_;
+  static void beat() {
+    beats_.store(beats_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
+  bool finishing_ = false;
   // Bumps progress_ for the scope of one op; plain loads and stores, no locked instruction.
   struct InOp {
     InOp() { bump(); }

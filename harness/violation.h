@@ -26,7 +26,7 @@ enum class ViolationKind : std::uint8_t {
   kLiveBlockPoisoned,     // (ASan) a live block is poisoned: the allocator treats it as free
   kCrash,                 // the allocator crashed or a sanitizer fired
   kExited,                // the process ended (exit, _exit) during an op
-  kHang,                  // an op did not return within the time limit
+  kHang,                  // an allocator call did not return within the time limit
   kMaxValue = kHang,
 };
 
