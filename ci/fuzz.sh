@@ -121,6 +121,13 @@ for t in "${targets[@]}"; do
   [ -x "$bin/fuzz_$t" ] || { echo "fuzz.sh: no fuzz target $bin/fuzz_$t; build the fuzz preset" >&2; exit 2; }
 done
 
+# The inputs libFuzzer saved for a failure (crash, timeout, out of memory, leak; not its
+# slow-unit reports) in DIR.
+artifacts() {
+  find "$1" -maxdepth 1 -type f \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' \
+    -o -name 'leak-*' \) 2>/dev/null | sort
+}
+
 # The violation kind an input shows when it runs alone, or "none".
 kind_of() {
   { "$replay" --allocator "$1" --bytes "$2" 2>&1 || true; } |
@@ -130,7 +137,7 @@ kind_of() {
 # Earlier crash inputs of these allocators are replayed first: still failing, or fixed.
 for t in "${targets[@]}"; do
   k=$(key_of "$t")
-  for crash in $(find "$out/crashes/$k" -maxdepth 1 -type f 2>/dev/null | sort); do
+  for crash in $(artifacts "$out/crashes/$k"); do
     kind=$(kind_of "$t" "$crash")
     if [ "$kind" = none ]; then
       mkdir -p "$out/crashes/$k/fixed"
@@ -200,7 +207,7 @@ for t in "${targets[@]}"; do
   cov=$({ grep -aoE 'cov: [0-9]+' "$log" || true; } | tail -n1 | cut -d' ' -f2)
   corpus=$(find "$out/corpus/$k" -type f | wc -l)
   ops_per_input=$("$replay" --count-ops "$out/corpus/$k" 2>/dev/null || echo 0)
-  crashes=$(find "$out/crashes/$k" -maxdepth 1 -type f | wc -l)
+  crashes=$(artifacts "$out/crashes/$k" | wc -l)
   printf '%-24s %10s %9s %10s %6s %8s %10s\n' "$t" "${runs:-?}" "${eps:-?}" \
     "$(awk -v e="${eps:-0}" -v o="$ops_per_input" 'BEGIN { printf "%.0f", e * o }')" \
     "${cov:-?}" "$corpus" "$crashes"
@@ -224,7 +231,7 @@ done
 
 for t in "${targets[@]}"; do
   k=$(key_of "$t")
-  for crash in $(find "$out/crashes/$k" -maxdepth 1 -type f 2>/dev/null | sort); do
+  for crash in $(artifacts "$out/crashes/$k"); do
     name=$(basename "$crash")
     min="$out/regressions/$k-$name.min"
     echo
