@@ -134,11 +134,10 @@ std::optional<Violation> Interpreter::step(const Op& given) {
       }
       break;
     case OpKind::kFreeEvery: {
-      const std::uint32_t stride = std::max<std::uint32_t>(op.count, 1);
+      // normalized() made the stride at least 1 and the offset less than it.
       std::vector<std::uintptr_t> doomed;
       auto slots = shadow_.addresses_in_slot_order();
-      for (std::size_t i = op.slot % stride; i < slots.size(); i += stride)
-        doomed.push_back(slots[i]);
+      for (std::size_t i = op.slot; i < slots.size(); i += op.count) doomed.push_back(slots[i]);
       for (std::uintptr_t addr : doomed)
         if (!v) v = free_block(*shadow_.find(addr));
       break;
