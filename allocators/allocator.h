@@ -26,6 +26,9 @@ struct AllocatorTraits {
   std::size_t capacity = 0;                           // 0: no fixed bound
   bool thread_safe = false;   // every operation may run concurrently on one instance
   bool poisons_free = false;  // under ASan, freed memory is poisoned (checked by the harness)
+  // Ops run with stdout and stderr captured, and output is a violation (harness/output_guard.h).
+  // Set for plugins, code this project does not own; it costs a few system calls per op.
+  bool watch_output = false;
 };
 
 class Allocator {

@@ -47,7 +47,7 @@ class AbiAllocator final : public Allocator {
  private:
   const aut_plugin* t_;
   void* self_;
-  AllocatorTraits traits_;
+  AllocatorTraits traits_{.watch_output = true};
 };
 
 // malloc-family mode: the library's malloc, free and whatever else it has.
@@ -98,7 +98,7 @@ class MallocFamilyAllocator final : public Allocator {
   // so plain malloc, calloc and realloc serve alignments up to 8 only.
   static constexpr std::size_t kMallocAlign = 8;
   const MallocFamily* f_;
-  AllocatorTraits traits_;
+  AllocatorTraits traits_{.watch_output = true};
 };
 
 // Every refusal: `*error` says which plugin and what is wrong with it; no factory.

@@ -18,6 +18,7 @@
 
 #include "allocators/sanitizers.h"
 #include "harness/interpreter.h"
+#include "harness/output_guard.h"
 
 #ifdef SHADOWHEAP_SANITIZER_RUNTIME
 #include <sanitizer/common_interface_defs.h>
@@ -32,6 +33,7 @@ bool in_op() { return (Interpreter::progress() & 1) != 0; }
 
 // Writes the report once per process (a crash while reporting a hang must not write another).
 void report(ViolationKind kind, const char* what) {
+  release_output();  // an op of a watched allocator holds stdout and stderr: take them back
   const Interpreter* it = Interpreter::current();
   if (it == nullptr || it->history().empty() || g_reported.exchange(true)) return;
   TextSink out(STDERR_FILENO);

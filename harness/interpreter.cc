@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "harness/asan.h"
+#include "harness/output_guard.h"
 #include "harness/pattern.h"
 
 namespace shadowheap {
@@ -102,6 +103,30 @@ Op normalized(Op op, std::size_t live) {
   return op;
 }
 
+// Ends `guard`; output is a violation unless the op already has one, whose detail then says so.
+void check_output(OutputGuard& guard, std::optional<Violation>* v) {
+  const CapturedOutput c = guard.end();
+  if (c.out_bytes == 0 && c.err_bytes == 0) return;
+  std::string what = "the allocator wrote " + std::to_string(c.out_bytes) +
+                     " bytes to stdout and " + std::to_string(c.err_bytes) +
+                     " bytes to stderr during this op";
+  if (*v) {
+    (*v)->detail += " (" + what + ")";
+    return;
+  }
+  std::string head;
+  for (unsigned char ch : c.head) {
+    if (ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\') {
+      head += static_cast<char>(ch);
+    } else {
+      char esc[8];
+      std::snprintf(esc, sizeof esc, "\\x%02x", ch);
+      head += esc;
+    }
+  }
+  *v = violation(ViolationKind::kOutput, what + ", beginning \"" + head + "\"");
+}
+
 }  // namespace
 
 std::optional<Violation> Interpreter::step(const Op& given) {
@@ -110,6 +135,7 @@ std::optional<Violation> Interpreter::step(const Op& given) {
   InOp in_op;
   ++stats_.ops;
   std::optional<Violation> v;
+  OutputGuard guard(allocator_.traits().watch_output);
   switch (op.kind) {
     case OpKind::kAlloc:
     case OpKind::kAllocZeroed:
@@ -143,6 +169,7 @@ std::optional<Violation> Interpreter::step(const Op& given) {
       break;
     }
   }
+  check_output(guard, &v);
   if (!v && options_.check_every != 0 && ++since_check_ >= options_.check_every) {
     since_check_ = 0;
     v = check_all();
@@ -155,7 +182,9 @@ std::optional<Violation> Interpreter::finish() {
   InOp in_op;
   finishing_ = true;
   std::optional<Violation> v = check_all();
+  OutputGuard guard(allocator_.traits().watch_output);
   while (!v && shadow_.live_count() > 0) v = free_block(*shadow_.at_slot(0));
+  check_output(guard, &v);
   if (v) v->op_index = history_.size();
   return v;
 }

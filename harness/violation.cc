@@ -23,6 +23,7 @@ constexpr std::array<std::string_view, static_cast<int>(ViolationKind::kMaxValue
     "crash",
     "exited",
     "hang",
+    "output",
 };
 
 void write_hex(TextSink& out, const std::vector<std::uint8_t>& bytes) {

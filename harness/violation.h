@@ -27,7 +27,8 @@ enum class ViolationKind : std::uint8_t {
   kCrash,                 // the allocator crashed or a sanitizer fired
   kExited,                // the process ended (exit, _exit) during an op
   kHang,                  // an allocator call did not return within the time limit
-  kMaxValue = kHang,
+  kOutput,                // the allocator wrote to stdout or stderr during an op
+  kMaxValue = kOutput,
 };
 
 std::string_view kind_name(ViolationKind kind);

@@ -48,6 +48,13 @@ static void *alloc(void *self, size_t size, size_t align) {
     raise(SIGKILL);
 #endif
   }
+#ifdef MISBEHAVE_CHATTY
+  if (allocs >= kNth) {
+    for (int i = 0; i < 64; ++i)
+      printf("alloc(%zu, %zu): a line of debugging output\n", size, align);
+    for (int i = 0; i < 64; ++i) fprintf(stderr, "alloc #%lu: and more on stderr\n", allocs);
+  }
+#endif
 #ifdef MISBEHAVE_READ_ONLY
   static const char kReadOnly[8192] = {1};
   if (allocs >= kNth) return (void *)(((uintptr_t)kReadOnly + align - 1) & ~(uintptr_t)(align - 1));

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -177,6 +178,38 @@ TEST(PositiveControl, LiveBlockPoisoned) {
   Violation v = expect_violation(a, "alloc size=32 align=8\nalloc size=48 align=8\ncheck_all");
   asan_unpoison(a.arena_, 32);
   EXPECT_EQ(v.kind, ViolationKind::kLiveBlockPoisoned);
+}
+
+// An allocator whose traits ask for its output to be watched (plugins) and that prints.
+struct Chatty : TestArena {
+  Chatty() { traits_.watch_output = true; }
+  void deallocate(void* p, std::size_t size, std::size_t align) override {
+    std::printf("freeing %p\n", p);  // buffered by stdio: the guard flushes it into its capture
+    std::fputs("debug: free\n", stderr);
+    TestArena::deallocate(p, size, align);
+  }
+};
+
+TEST(PositiveControl, Output) {
+  Chatty a;
+  Violation v = expect_violation(a, "alloc size=16 align=8\nfree slot=0");
+  EXPECT_EQ(v.kind, ViolationKind::kOutput);
+  EXPECT_EQ(v.op_index, 1u);
+  EXPECT_NE(v.detail.find("12 bytes to stderr"), std::string::npos) << v.detail;
+  EXPECT_NE(v.detail.find("beginning \"freeing 0x"), std::string::npos) << v.detail;
+}
+
+TEST(PositiveControlDeathTest, OutputOfACrashingOpIsPassedOn) {
+  install_crash_reporter();
+  struct : Chatty {
+    void deallocate(void*, std::size_t, std::size_t) override {
+      std::fputs("last words\n", stderr);
+      volatile int* null = nullptr;
+      *null = 1;
+    }
+  } a;
+  auto ops = parse_trace("alloc size=16 align=8\nfree slot=0").ops;
+  EXPECT_DEATH(run_ops(a, "positive_control", ops), "last words(.|\n)*VIOLATION crash");
 }
 
 TEST(PositiveControlDeathTest, Crash) {
