@@ -244,6 +244,7 @@ std::optional<Violation> Interpreter::allocate(std::uint64_t size, std::uint8_t 
   size = std::max<std::uint64_t>(size, 1);
   const std::uint64_t align = std::uint64_t{1} << align_log2;
   ++stats_.calls;
+  count_declared_refusals(size, align);
   beat();
   void* p = zeroed ? allocator_.allocate_zeroed(size, align) : allocator_.allocate(size, align);
   if (p == nullptr) {
@@ -277,6 +278,12 @@ std::optional<Violation> Interpreter::allocate(std::uint64_t size, std::uint8_t 
   return std::nullopt;
 }
 
+void Interpreter::count_declared_refusals(std::uint64_t size, std::uint64_t align) {
+  const AllocatorTraits& t = allocator_.traits();
+  if (align > t.max_align) ++stats_.above_max_align;
+  if (t.capacity != 0 && size > t.capacity) ++stats_.above_capacity;
+}
+
 std::optional<Violation> Interpreter::free_block(const Block& b) {
   if (auto v = verify(b, ViolationKind::kContentChanged, "before free")) return v;
   const Block gone = shadow_.erase(b.addr);
@@ -290,6 +297,7 @@ std::optional<Violation> Interpreter::reallocate(const Block& b, std::uint64_t n
   new_size = std::max<std::uint64_t>(new_size, 1);
   if (auto v = verify(b, ViolationKind::kContentChanged, "before realloc")) return v;
   ++stats_.calls;
+  count_declared_refusals(new_size, b.align());
   beat();
   void* q = allocator_.reallocate(reinterpret_cast<void*>(b.addr), b.size, b.align(), new_size);
   if (q == nullptr) {

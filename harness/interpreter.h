@@ -27,6 +27,9 @@ struct InterpreterOptions {
 
 struct InterpreterStats {
   std::uint64_t ops = 0, calls = 0, null_results = 0;
+  // Requests the allocator's own declarations let it refuse: an alignment above max_align, a
+  // size above capacity. A run made mostly of these never exercised the allocator.
+  std::uint64_t above_max_align = 0, above_capacity = 0;
 };
 
 class Interpreter {
@@ -72,6 +75,7 @@ class Interpreter {
   std::optional<Violation> reallocate(const Block& b, std::uint64_t new_size);
   std::optional<Violation> fill_usable(const Block& b);
   std::optional<Violation> check_all() const;
+  void count_declared_refusals(std::uint64_t size, std::uint64_t align);
 
   // Checks a non-null result of `size` bytes before anything touches it.
   std::optional<Violation> admit(std::uintptr_t p, std::uint64_t size, std::uint8_t align_log2,

@@ -27,6 +27,7 @@ RunResult run_ops(Allocator& allocator, std::string_view name, const std::vector
   RunResult result;
   Interpreter interp(allocator, std::string(name), options);
   result.violation = interp.run(ops);
+  result.stats = interp.stats();
   if (result.violation) {
     result.report = interp.report(*result.violation);
     result.history = interp.history();

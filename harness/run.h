@@ -17,6 +17,7 @@ struct RunResult {
   std::optional<Violation> violation;
   std::string report;       // the report of `violation`, with its trace
   std::vector<Op> history;  // on a violation: the ops run, as the report prints them
+  InterpreterStats stats;   // calls made and refused
   bool passed() const { return error.empty() && !violation; }
 };
 

@@ -31,11 +31,16 @@ inline rc::Gen<std::uint64_t> huge_sizes() {
                         rc::gen::elementOf(kHugeSizeEdges), rc::gen::inRange(-8, 8));
 }
 
-inline rc::Gen<std::uint64_t> sizes() {
-  return rc::gen::weightedOneOf<std::uint64_t>({{6, small_sizes()},
-                                                {3, pow2_edges(16)},
-                                                {1, rc::gen::inRange<std::uint64_t>(1, 1 << 20)},
-                                                {1, huge_sizes()}});
+// For an allocator declaring `capacity` bytes (0: no bound), the ordinary sizes stay within it
+// (huge ones stay beyond anything), so most requests are ones it can serve.
+inline rc::Gen<std::uint64_t> sizes(std::uint64_t capacity = 0) {
+  const std::uint64_t top =
+      capacity == 0 ? 1 << 20 : std::clamp<std::uint64_t>(capacity, 2, 1 << 20);
+  return rc::gen::weightedOneOf<std::uint64_t>(
+      {{6, rc::gen::inRange<std::uint64_t>(1, std::min<std::uint64_t>(513, top + 1))},
+       {3, pow2_edges(std::min(16, static_cast<int>(std::bit_width(top)) - 1))},
+       {1, rc::gen::inRange<std::uint64_t>(1, top + 1)},
+       {1, huge_sizes()}});
 }
 
 // Powers of two up to `max_align` (at most 2^20), mostly small.

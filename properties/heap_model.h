@@ -23,6 +23,7 @@ namespace shadowheap::properties {
 struct Model {
   std::uint32_t may_be_live = 0;
   std::uint64_t max_align = 0;
+  std::uint64_t capacity = 0;  // declared; 0: no bound
 };
 
 struct Sut {
@@ -62,7 +63,7 @@ class OpCommand : public Command {
 // A command for the current model state: any op, slots among the blocks that may be live.
 inline rc::Gen<std::shared_ptr<const Command>> command_for(const Model& m) {
   const std::uint32_t live = m.may_be_live;
-  auto size = sizes();
+  auto size = sizes(m.capacity);
   auto align = alignments(m.max_align);
   auto as_command = [](Op op) { return std::shared_ptr<const Command>(new OpCommand(op)); };
   auto alloc =

@@ -16,6 +16,14 @@ namespace {
 
 std::uint64_t g_runs = 0;
 bool g_failed_once = false;
+Exercise g_exercise;
+
+void count(const InterpreterStats& s) {
+  g_exercise.calls += s.calls;
+  g_exercise.nulls += s.null_results;
+  g_exercise.above_max_align += s.above_max_align;
+  g_exercise.above_capacity += s.above_capacity;
+}
 
 std::unique_ptr<Allocator> make(const std::string& allocator) {
   const RegisteredAllocator* entry = find_allocator(allocator);
@@ -25,10 +33,21 @@ std::unique_ptr<Allocator> make(const std::string& allocator) {
   return a;
 }
 
+// What the allocator declares, and the alignment the properties ask for by default: 8, or its
+// max_align if that is smaller, so that every ordinary request is one it promised to serve.
+struct Declared {
+  std::uint64_t max_align, capacity, align;
+};
+Declared declared(const std::string& allocator) {
+  const AllocatorTraits& t = make(allocator)->traits();
+  return {t.max_align, t.capacity, std::clamp<std::uint64_t>(t.max_align, 1, 8)};
+}
+
 // Runs `ops` (then finish) on a fresh instance; fails the property with the report.
 void run(const std::string& allocator, const std::vector<Op>& ops) {
   ++g_runs;
   const RunResult r = run_ops(allocator, ops);
+  count(r.stats);
   RC_ASSERT(r.error.empty());
   if (r.violation) fail_property(r.report, *r.violation, ops.size(), allocator);
 }
@@ -37,8 +56,12 @@ void run(const std::string& allocator, const std::vector<Op>& ops) {
 void model_based(const std::string& allocator) {
   ++g_runs;
   auto a = make(allocator);
-  Model model{.max_align = a->traits().max_align};
+  Model model{.max_align = a->traits().max_align, .capacity = a->traits().capacity};
   Sut sut(std::move(a), allocator);
+  struct Counted {
+    const Interpreter& interp;
+    ~Counted() { count(interp.stats()); }
+  } counted{sut.interp};
   rc::state::check(model, sut, &command_for);
   if (auto v = sut.interp.finish())
     fail_property(sut.interp.report(*v), *v, sut.interp.history().size(), allocator);
@@ -46,8 +69,7 @@ void model_based(const std::string& allocator) {
 
 // Every power of two up to max_align, against sizes below, equal to and above it.
 void alignment_grid(const std::string& allocator) {
-  const std::uint64_t max_align =
-      std::min<std::uint64_t>(make(allocator)->traits().max_align, 1 << 20);
+  const std::uint64_t max_align = std::min<std::uint64_t>(declared(allocator).max_align, 1 << 20);
   const auto top = *rc::gen::inRange<std::uint64_t>(0, std::bit_width(max_align));
   std::vector<Op> ops;
   for (std::uint64_t align = 1; align <= (std::uint64_t{1} << top); align *= 2) {
@@ -64,12 +86,13 @@ void alignment_grid(const std::string& allocator) {
 
 // Grow / shrink / grow through the in-place paths, with live neighbours on both sides.
 void realloc_chains(const std::string& allocator) {
-  const auto align = *alignments(make(allocator)->traits().max_align);
-  const auto first = *sizes();
+  const Declared d = declared(allocator);
+  const auto align = *alignments(d.max_align);
+  const auto first = *sizes(d.capacity);
   const auto steps =
       *rc::gen::container<std::vector<std::uint64_t>>(rc::gen::weightedOneOf<std::uint64_t>(
           {{4, small_sizes()}, {2, pow2_edges(14)}, {1, huge_sizes()}}));
-  std::vector<Op> ops = {alloc_op(32, 8), alloc_op(first, align), alloc_op(32, 8)};
+  std::vector<Op> ops = {alloc_op(32, d.align), alloc_op(first, align), alloc_op(32, d.align)};
   for (std::uint64_t s : steps) ops.push_back(realloc_op(1, s));
   ops.push_back(check_all_op());
   run(allocator, ops);
@@ -79,37 +102,41 @@ void realloc_chains(const std::string& allocator) {
 void huge_sizes_property(const std::string& allocator) {
   const auto size = *huge_sizes();
   const auto align = *alignments(std::uint64_t{1} << 20);
-  run(allocator, {alloc_op(16, 8), alloc_op(size, align), alloc_op(size, align, true),
-                  realloc_op(0, size), alloc_op(16, 8)});
+  const std::uint64_t a = declared(allocator).align;
+  run(allocator, {alloc_op(16, a), alloc_op(size, align), alloc_op(size, align, true),
+                  realloc_op(0, size), alloc_op(16, a)});
 }
 
 // A recycled block must still be zeroed when asked.
 void zeroed_after_recycling(const std::string& allocator) {
+  const std::uint64_t a = declared(allocator).align;
   const auto size =
       *rc::gen::weightedOneOf<std::uint64_t>({{3, small_sizes()}, {1, pow2_edges(16)}});
   const auto count = *rc::gen::inRange<std::uint32_t>(1, 64);
-  std::vector<Op> ops = {alloc_many_op(count, size, 8), free_every_op(1, 0)};
-  for (std::uint32_t i = 0; i < count; ++i) ops.push_back(alloc_op(size, 8, /*zeroed=*/true));
+  std::vector<Op> ops = {alloc_many_op(count, size, a), free_every_op(1, 0)};
+  for (std::uint32_t i = 0; i < count; ++i) ops.push_back(alloc_op(size, a, /*zeroed=*/true));
   ops.push_back(realloc_op(0, size * 2));
-  ops.push_back(alloc_op(size, 8, /*zeroed=*/true));
+  ops.push_back(alloc_op(size, a, /*zeroed=*/true));
   run(allocator, ops);
 }
 
 // The whole usable range is writable and touches no neighbour.
 void usable_range(const std::string& allocator) {
-  const auto size = std::min<std::uint64_t>(*sizes(), 4096);
+  const Declared d = declared(allocator);
+  const auto size = std::min<std::uint64_t>(*sizes(d.capacity), 4096);
   const auto count = *rc::gen::inRange<std::uint32_t>(1, 32);
-  std::vector<Op> ops = {alloc_many_op(count, size, 8)};
+  std::vector<Op> ops = {alloc_many_op(count, size, d.align)};
   for (std::uint32_t i = 0; i < count; ++i) ops.push_back(fill_usable_op(i));
   ops.push_back(free_every_op(2, 1));
-  ops.push_back(alloc_many_op(count, size, 8));
+  ops.push_back(alloc_many_op(count, size, d.align));
   ops.push_back(check_all_op());
   run(allocator, ops);
 }
 
 // A failed realloc leaves the old block intact: exhaust the allocator, then grow blocks.
 void failed_realloc(const std::string& allocator) {
-  const std::uint64_t capacity = make(allocator)->traits().capacity;
+  const Declared d = declared(allocator);
+  const std::uint64_t capacity = d.capacity;
   std::vector<Op> ops;
   std::uint64_t size = *rc::gen::inRange<std::uint64_t>(1, 4097);
   if (capacity != 0) {
@@ -118,11 +145,11 @@ void failed_realloc(const std::string& allocator) {
     size = std::max<std::uint64_t>(capacity >> k, 1);
     for (std::uint64_t left = capacity / size + 1; left > 0;) {
       const std::uint64_t n = std::min<std::uint64_t>(left, 4096);
-      ops.push_back(alloc_many_op(static_cast<std::uint32_t>(n), size, 8));
+      ops.push_back(alloc_many_op(static_cast<std::uint32_t>(n), size, d.align));
       left -= n;
     }
   }
-  ops.push_back(alloc_op(size, 8));
+  ops.push_back(alloc_op(size, d.align));
   ops.push_back(realloc_op(0, *huge_sizes()));
   ops.push_back(realloc_op(0, capacity != 0 ? capacity : (std::uint64_t{1} << 62)));
   ops.push_back(realloc_op(1, size * 4));
@@ -133,6 +160,7 @@ void failed_realloc(const std::string& allocator) {
 // Deep states: many blocks of one size class, freed in patterns, reused, repeatedly; then a
 // slightly larger request of the same class, which must not get one of the smaller holes.
 void deep_size_class_states(const std::string& allocator) {
+  const std::uint64_t a = declared(allocator).align;
   // Small sizes, powers of two, and the medium sizes where classes split finely (TLSF, slabs).
   const auto size = *rc::gen::weightedOneOf<std::uint64_t>(
       {{3, small_sizes()}, {1, pow2_edges(12)}, {1, rc::gen::inRange<std::uint64_t>(512, 8193)}});
@@ -140,11 +168,11 @@ void deep_size_class_states(const std::string& allocator) {
   const auto rounds = *rc::gen::inRange(1, 6);
   std::vector<Op> ops;
   for (int r = 0; r < rounds; ++r) {
-    ops.push_back(alloc_many_op(*rc::gen::inRange<std::uint32_t>(16, 200), size, 8));
+    ops.push_back(alloc_many_op(*rc::gen::inRange<std::uint32_t>(16, 200), size, a));
     const auto stride = *rc::gen::inRange<std::uint32_t>(1, 5);
     ops.push_back(free_every_op(stride, *rc::gen::inRange<std::uint32_t>(0, stride)));
-    ops.push_back(alloc_op(size, 8, /*zeroed=*/true));
-    ops.push_back(alloc_op(larger, 8));
+    ops.push_back(alloc_op(size, a, /*zeroed=*/true));
+    ops.push_back(alloc_op(larger, a));
   }
   ops.push_back(check_all_op());
   run(allocator, ops);
@@ -168,7 +196,29 @@ LastFailure& last_failure() {
   return f;
 }
 
+const Exercise& exercised() { return g_exercise; }
+
+std::string vacuity(const Exercise& e, std::uint64_t max_align, std::uint64_t capacity) {
+  if (e.calls > 0 && (e.calls - e.nulls) * 10 >= e.calls) return "";
+  std::string why = e.calls == 0
+                        ? "vacuous: the property never called the allocator"
+                        : "vacuous: the allocator answered NULL to " + std::to_string(e.nulls) +
+                              " of " + std::to_string(e.calls) + " calls";
+  if (e.above_max_align > 0)
+    why += "; " + std::to_string(e.above_max_align) +
+           " asked for an alignment above its declared max_align " + std::to_string(max_align);
+  if (e.above_capacity > 0)
+    why += "; " + std::to_string(e.above_capacity) + " asked for more than its declared capacity " +
+           std::to_string(capacity);
+  if (e.calls > 0 && e.above_max_align == 0 && e.above_capacity == 0)
+    why += ", none of them beyond its declared max_align " + std::to_string(max_align) +
+           " or capacity " + std::to_string(capacity) +
+           ": it refuses what it declares it serves (declare less, or fix the refusal)";
+  return why;
+}
+
 void reset_counters() {
+  g_exercise = {};
   g_runs = 0;
   g_failed_once = false;
   last_failure() = {};

@@ -30,7 +30,18 @@ struct LastFailure {
   std::uint64_t runs_before = 0;  // property runs before the first failure
 };
 LastFailure& last_failure();
-// Counts property runs; reset before rc::check.
+
+// How much the runs of a property reached the allocator: its calls, the NULLs it answered, and
+// how many of those requests its declarations allowed it to refuse.
+struct Exercise {
+  std::uint64_t calls = 0, nulls = 0, above_max_align = 0, above_capacity = 0;
+};
+const Exercise& exercised();
+// Empty if the property exercised the allocator (called it, and at least 10 % of the calls
+// succeeded); otherwise why not, naming the declaration (max_align, capacity) responsible.
+std::string vacuity(const Exercise& e, std::uint64_t max_align, std::uint64_t capacity);
+
+// Counts property runs and calls; reset before rc::check.
 void reset_counters();
 
 // Records the failure for last_failure() and fails the property with the violation report and

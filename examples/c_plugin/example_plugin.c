@@ -7,7 +7,9 @@
  * aligned pointer (the chunk's start, the block's size, and links: every instance keeps its live
  * blocks on a list, so that destroy releases everything in it, as the ABI asks). Compiled with
  * -DSEEDED_BUG it hands out blocks 8 bytes past the aligned address when the alignment is 64 or
- * more: the harness's positive control. */
+ * more: the harness's positive control. -DMAX_ALIGN=4 declares (and serves) alignments up to 4
+ * only, as some small allocators do; -DREFUSES_ALL answers NULL to everything, which no
+ * property may pass as if it had tested something. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +38,15 @@ static void destroy(void *self) {
   free(in);
 }
 
+#ifndef MAX_ALIGN
+#define MAX_ALIGN ((size_t)1 << 20)
+#endif
+
 static void *alloc(void *self, size_t size, size_t align) {
+#ifdef REFUSES_ALL
+  return NULL;
+#endif
+  if (align > MAX_ALIGN) return NULL;
   if (align < sizeof(struct header)) align = sizeof(struct header);
   if (size > SIZE_MAX / 2 - align - sizeof(struct header)) return NULL;
   if (size > ((size_t)64 << 20)) return NULL; /* this allocator's own limit */
@@ -89,7 +99,7 @@ static const aut_plugin plugin = {
 #else
     .name = "c_example",
 #endif
-    .max_align = (size_t)1 << 20,
+    .max_align = MAX_ALIGN,
     .capacity = 0,
     .create = create,
     .destroy = destroy,

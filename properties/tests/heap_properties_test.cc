@@ -6,6 +6,7 @@
 #include <rapidcheck.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <string>
 #include <tuple>
 
@@ -20,7 +21,29 @@ class HeapProperties : public ::testing::TestWithParam<std::tuple<Property, std:
 TEST_P(HeapProperties, Passes) {
   const Property property = std::get<0>(GetParam());
   const std::string allocator = std::get<1>(GetParam());
+  reset_counters();
   EXPECT_TRUE(rc::check(allocator + ": " + property.name, [&] { property.body(allocator); }));
+  // A pass must mean the allocator was exercised: called, and not refusing nearly everything.
+  const Exercise& e = exercised();
+  std::printf("[ exercised] %s %s: %llu calls, %llu null (%.1f%%)\n", property.name,
+              allocator.c_str(), static_cast<unsigned long long>(e.calls),
+              static_cast<unsigned long long>(e.nulls), e.calls ? 100.0 * e.nulls / e.calls : 0.0);
+  const auto instance = find_allocator(allocator)->make();
+  ASSERT_NE(instance, nullptr);
+  const std::string why = vacuity(e, instance->traits().max_align, instance->traits().capacity);
+  EXPECT_TRUE(why.empty()) << allocator << ": " << property.name << " " << why;
+}
+
+TEST(Vacuity, NamesTheDeclarationThatCausedIt) {
+  EXPECT_EQ(vacuity({.calls = 100, .nulls = 89}, 8, 0), "");
+  EXPECT_NE(vacuity({}, 8, 0).find("never called the allocator"), std::string::npos);
+  const std::string why = vacuity({.calls = 100, .nulls = 95, .above_max_align = 90}, 4, 0);
+  EXPECT_NE(why.find("NULL to 95 of 100 calls; 90 asked for an alignment above its declared "
+                     "max_align 4"),
+            std::string::npos)
+      << why;
+  EXPECT_NE(vacuity({.calls = 10, .nulls = 10, .above_capacity = 3}, 8, 64).find("capacity 64"),
+            std::string::npos);
 }
 
 std::vector<std::string> allocator_names() {
