@@ -5,10 +5,14 @@
 #   ci/fuzz.sh --time 300 --jobs 1 --allocators bump,tlsf
 #   ci/fuzz.sh --plugin ./libmyalloc.so   # an allocator from a shared library (plugin ABI)
 #
+# A violation does not end the fuzzing of an allocator: it goes on until its time is up, and each
+# distinct bug (signature: the kind and the op, plus the crash frame for crashes) is reported
+# once, with the number of inputs that showed it, from one minimized input.
 # Options: --time SECONDS per allocator (default 30), --jobs N at once (default: cores),
 # --allocators a,b (default: all), --seed N (default 1), --plugin PATH, --out DIR (default
 # fuzz-out), --minimize-time SECONDS (default 30), --op-timeout SECONDS (a hung op is a
-# violation; default 10, 0: off), --no-build (use build/fuzz as it is).
+# violation; default 10, 0: off), --stop-at-first (end each allocator's run at its first
+# violation), --no-build (use build/fuzz as it is).
 #
 # Output, under fuzz-out/ (kept between runs; delete it to start over):
 #   corpus/<allocator>/      the growing corpus (seeded from corpus/seeds/*.trace)
@@ -31,7 +35,8 @@ out=fuzz-out
 minimize_time=30
 op_timeout=${SHADOWHEAP_OP_TIMEOUT:-10}
 build=1
-usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
+stop_at_first=0
+usage() { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; }
 usage_error() { echo "fuzz.sh: $1 (see --help)" >&2; exit 2; }
 number() { [[ "$2" =~ ^[0-9]+$ ]] && [ "$2" -ge "$3" ] || usage_error "$1 needs a whole number >= $3, not '$2'"; }
 while [ $# -gt 0 ]; do
@@ -49,6 +54,7 @@ while [ $# -gt 0 ]; do
     --minimize-time) number "$1" "$2" 0; minimize_time="$2"; shift 2 ;;
     --op-timeout) number "$1" "$2" 0; op_timeout="$2"; shift 2 ;;
     --no-build) build=0; shift ;;
+    --stop-at-first) stop_at_first=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage_error "unknown argument '$1'" ;;
   esac
@@ -134,6 +140,22 @@ kind_of() {
     sed -n 's/^shadowheap: VIOLATION \([a-z_]*\).*/\1/p' | head -n1 | grep . || echo none
 }
 
+# The bug an input shows when it runs alone: "KIND in OP" (harness/violation.h's signature), with
+# the sanitizer's crash frame for crashes ("crash in free at SEGV in my_free"); or "none".
+signature_of() {
+  local text kind op frame=""
+  text=$({ "$replay" --allocator "$1" --bytes "$2" 2>&1 || true; })
+  kind=$(sed -n 's/^shadowheap: VIOLATION \([a-z_]*\).*/\1/p' <<<"$text" | head -n1)
+  [ -n "$kind" ] || { echo none; return; }
+  op=$(sed -n 's/^  op #[0-9]*: \([a-z_]*\).*/\1/p' <<<"$text" | head -n1)
+  op=${op:-finish}
+  if [ "$kind" = crash ]; then
+    frame=$(sed -n 's/^SUMMARY: [A-Za-z]*Sanitizer: \([^ ]*\).* in \([^ ]*\).*/\1 in \2/p' <<<"$text" | head -n1)
+    [ -n "$frame" ] && frame=" at $frame"
+  fi
+  echo "$kind in $op$frame"
+}
+
 # Earlier crash inputs of these allocators are replayed first: still failing, or fixed.
 for t in "${targets[@]}"; do
   k=$(key_of "$t")
@@ -149,16 +171,45 @@ for t in "${targets[@]}"; do
   done
 done
 
+# Fuzzes one allocator for its time. Violations the harness reports are saved and counted in the
+# process (SHADOWHEAP_KEEP_GOING); one that ends the process (a crash, a hang, an exit) ends the
+# libFuzzer run, and the next run goes on from the corpus for the time left, with the next seed.
 fuzz_one() {
-  local t=$1 k status=0 begin
+  local t=$1 k log status=0 begin run=0 left before lines dirs keep
   k=$(key_of "$t")
+  log="$out/logs/$k.log"
   mkdir -p "$out/corpus/$k" "$out/crashes/$k"
+  rm -f "$out/logs/$k.unfinished"
+  keep=$(realpath "$out/crashes/$k")
+  [ $stop_at_first -eq 1 ] && keep=""
   begin=$(date +%s%N)
-  "$bin/fuzz_$t" -seed="$seed" -max_total_time="$time_per_target" -timeout="$input_timeout" \
-    -rss_limit_mb=8192 -print_final_stats=1 -artifact_prefix="$out/crashes/$k/" \
-    -dict=build/fuzz/corpus/shadowheap.dict \
-    "$out/corpus/$k" build/fuzz/corpus/seeds >"$out/logs/$k.log" 2>&1 || status=$?
-  echo "$status" >"$out/logs/$k.status"
+  while :; do
+    left=$(( time_per_target - ($(date +%s%N) - begin) / 1000000000 ))
+    [ $run -eq 0 ] || [ $left -ge 2 ] || break
+    # The seeds are read by the first run only: those that do not crash are in the corpus then,
+    # and one that crashes the process would crash every later run at once.
+    dirs=("$out/corpus/$k")
+    [ $run -eq 0 ] && dirs+=(build/fuzz/corpus/seeds)
+    [ $run -eq 0 ] || echo "=== fuzz.sh: run $((run + 1)) (seed $((seed + run)), ${left}s left) after the process ended on a violation" >>"$log"
+    before=$(artifacts "$out/crashes/$k" | wc -l)
+    lines=$(wc -l <"$log")
+    status=0
+    SHADOWHEAP_KEEP_GOING=$keep "$bin/fuzz_$t" -seed=$((seed + run)) -max_total_time="$left" \
+      -timeout="$input_timeout" -rss_limit_mb=8192 -print_final_stats=1 \
+      -artifact_prefix="$out/crashes/$k/" -dict=build/fuzz/corpus/shadowheap.dict \
+      "${dirs[@]}" >>"$log" 2>&1 || status=$?
+    echo "$status" >"$out/logs/$k.status"
+    run=$((run + 1))
+    [ $status -eq 0 ] && break
+    # Ended without a saved input: the run did not finish (the summary says how it ended).
+    if [ "$(artifacts "$out/crashes/$k" | wc -l)" -eq "$before" ]; then
+      echo "$status" >"$out/logs/$k.unfinished"
+      break
+    fi
+    [ $stop_at_first -eq 1 ] && break
+    # A crash before fuzzing started (while reading the corpus) would recur at every restart.
+    tail -n +$((lines + 1)) "$log" | grep -aq 'INITED' || break
+  done
   echo $(( ($(date +%s%N) - begin) / 1000000 )) >"$out/logs/$k.ms"
 }
 
@@ -194,34 +245,45 @@ wait
 # The summary, and for each violation: minimize, print, write the regression.
 status=0
 unfinished=()
-printf '\n%-24s %10s %9s %10s %6s %8s %10s\n' allocator runs exec/s "~ops/s" cov corpus violations
+warnings=()
+printf '\n%-24s %10s %9s %10s %6s %8s %6s %10s\n' allocator runs exec/s "~ops/s" cov corpus null% violations
 for t in "${targets[@]}"; do
   k=$(key_of "$t")
   log="$out/logs/$k.log"
-  runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n1)
-  eps=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n1)
-  # libFuzzer says 0 for runs shorter than a second: rate them by the run's own wall time.
-  if [ "${eps:-}" = 0 ] && [ "${runs:-0}" -gt 0 ]; then
-    eps=$(( runs * 1000 / $(cat "$out/logs/$k.ms" 2>/dev/null || echo 1000) ))
-  fi
+  # Over every libFuzzer run of this allocator (there are several when violations ended some).
+  runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | awk '{ n += $1 } END { if (NR) print n }')
+  eps=""
+  [ -n "$runs" ] && eps=$(( runs * 1000 / $(cat "$out/logs/$k.ms" 2>/dev/null || echo 1000) ))
   cov=$({ grep -aoE 'cov: [0-9]+' "$log" || true; } | tail -n1 | cut -d' ' -f2)
   corpus=$(find "$out/corpus/$k" -type f | wc -l)
   ops_per_input=$("$replay" --count-ops "$out/corpus/$k" 2>/dev/null || echo 0)
   crashes=$(artifacts "$out/crashes/$k" | wc -l)
-  printf '%-24s %10s %9s %10s %6s %8s %10s\n' "$t" "${runs:-?}" "${eps:-?}" \
+  # The allocator's NULL answers, from the lines each run prints as it ends.
+  null=$(awk '/^shadowheap: calls / { c += $3; n += $5 } END { if (c) printf "%.1f", 100 * n / c }' "$log")
+  printf '%-24s %10s %9s %10s %6s %8s %6s %10s\n' "$t" "${runs:-?}" "${eps:-?}" \
     "$(awk -v e="${eps:-0}" -v o="$ops_per_input" 'BEGIN { printf "%.0f", e * o }')" \
-    "${cov:-?}" "$corpus" "$crashes"
+    "${cov:-?}" "$corpus" "${null:-?}" "$crashes"
+  # A plugin built with coverage: how much of its own code the fuzzer reached.
+  awk '/^shadowheap: module coverage / { split($4, f, "/"); if (f[1] >= best) { best = f[1]; line = $0 } }
+       END { if (line != "") { split(line, w, " "); split(w[4], f, "/");
+             printf "  %s: its own code, %s of %s coverage counters reached (%.0f%%)\n", w[7], f[1], f[2], 100 * f[1] / f[2] } }' "$log"
+  above=$(awk '/^shadowheap: calls / { a += $8 } END { print a + 0 }' "$log")
+  [ "$above" -gt 0 ] && echo "  $above requests asked for an alignment above the declared max_align (see null%)"
+  w=$(grep -a -m1 'has no coverage instrumentation' "$log" || true)
+  [ -n "$w" ] && warnings+=("$w")
   if [ "$crashes" -gt 0 ]; then status=1; fi
   # A run that ended without libFuzzer's final stats and without a saved input did not finish:
   # the allocator ended the process or it was killed. That is never a pass.
-  if [ -z "$runs" ] && [ "$crashes" -eq 0 ]; then
+  if [ -f "$out/logs/$k.unfinished" ] || { [ -z "$runs" ] && [ "$crashes" -eq 0 ]; }; then
     unfinished+=("$t")
     status=1
   fi
 done
+for w in "${warnings[@]+"${warnings[@]}"}"; do echo; echo "$w"; done
 for t in "${unfinished[@]+"${unfinished[@]}"}"; do
   k=$(key_of "$t")
-  code=$(cat "$out/logs/$k.status" 2>/dev/null || echo "?")
+  code=$(cat "$out/logs/$k.unfinished" "$out/logs/$k.status" 2>/dev/null | head -n1 || true)
+  code=${code:-?}
   how="exit status $code"
   [[ "$code" =~ ^[0-9]+$ ]] && [ "$code" -gt 128 ] && how="killed by signal $((code - 128))"
   echo
@@ -229,39 +291,72 @@ for t in "${unfinished[@]+"${unfinished[@]}"}"; do
   tail -n 8 "$out/logs/$k.log" | sed 's/^/  /'
 done
 
+# Groups this allocator's saved inputs by signature: lines "SIGNATURE<TAB>FILE", smallest first.
+grouped() {
+  local t=$1 k=$2 crash
+  for crash in $(artifacts "$out/crashes/$k"); do
+    printf '%s\t%s\t%s\n' "$(signature_of "$t" "$crash")" "$(stat -c %s "$crash")" "$crash"
+  done | sort -t "$(printf '\t')" -k1,1 -k2,2n | cut -f1,3
+}
+
+# Inputs that showed SIGNATURE: those the runs counted in the process (the most each run
+# printed), plus every saved input that ended a process (libFuzzer's crash-<sha1> and others).
+occurrences() {
+  local log=$1 sig=$2
+  awk -v sig="$sig" -v files="$3" '
+    /^=== fuzz.sh: run / { run++ }
+    /^shadowheap: seen / { s = $0; sub(/^shadowheap: seen [0-9]+ x /, "", s)
+                           if (s == sig && $3 > best[run]) best[run] = $3 }
+    END { for (r in best) n += best[r]
+          split(files, f, "\n"); for (i in f) if (f[i] !~ /crash-[0-9a-f]{16}$/) n++
+          print n }' "$log"
+}
+
 for t in "${targets[@]}"; do
   k=$(key_of "$t")
-  for crash in $(artifacts "$out/crashes/$k"); do
+  log="$out/logs/$k.log"
+  groups=$(grouped "$t" "$k")
+  [ -n "$groups" ] || continue
+  nsig=$(cut -f1 <<<"$groups" | sort -u | grep -c .)
+  echo
+  echo "=== $t: $nsig distinct violation(s) in $(grep -c . <<<"$groups") saved input(s)"
+  while IFS= read -r sig <&3; do
+    files=$(awk -F '\t' -v s="$sig" '$1 == s { print $2 }' <<<"$groups")
+    crash=$(head -n1 <<<"$files")
     name=$(basename "$crash")
     min="$out/regressions/$k-$name.min"
     echo
-    echo "=== violation in $t: $crash"
-    kind=$(kind_of "$t" "$crash")
-    if [ "$kind" = none ]; then
+    if [ "$sig" = none ]; then
       # The input made a violation while fuzzing but not alone (state the allocator keeps across
       # instances, or a limit of the whole run): what the fuzzing run saw is the report.
-      echo "the input does not reproduce the violation when it runs alone; it is kept. While fuzzing:"
+      for crash in $files; do
+        echo "=== violation in $t: $crash"
+        echo "the input does not reproduce the violation when it runs alone; it is kept. While fuzzing:"
+      done
       { grep -anE 'shadowheap: VIOLATION|ERROR: libFuzzer|ERROR: AddressSanitizer|runtime error' \
-          "$out/logs/$k.log" || echo "(no report in $out/logs/$k.log)"; } | tail -n 3 | sed 's/^/  /'
-      sed -n '/^shadowheap: VIOLATION/,/# ^ op/p' "$out/logs/$k.log" | tail -n 40
+          "$log" || echo "(no report in $log)"; } | tail -n 3 | sed 's/^/  /'
+      sed -n '/^shadowheap: VIOLATION/,/# ^ op/p' "$log" | tail -n 40
       continue
     fi
+    echo "=== violation in $t: $sig ($(occurrences "$log" "$sig" "$files") input(s); saved: $(echo $files | wc -w), the smallest is $crash)"
     if [ ! -f "$min" ]; then
       if [ "$minimize_time" -gt 0 ]; then
         echo "minimizing ($minimize_time s)..."
-        "$bin/fuzz_$t" -minimize_crash=1 -max_total_time="$minimize_time" \
-          -timeout="$input_timeout" -rss_limit_mb=8192 \
+        # The target counts only this signature as a violation, so libFuzzer's minimizer cannot
+        # drift to another bug (a crash that ends the process is checked afterwards).
+        SHADOWHEAP_ONLY_SIGNATURE="$sig" "$bin/fuzz_$t" -minimize_crash=1 \
+          -max_total_time="$minimize_time" -timeout="$input_timeout" -rss_limit_mb=8192 \
           -exact_artifact_path="$min" "$crash" >"$out/logs/$k-minimize.log" 2>&1 || true
       fi
       [ -s "$min" ] || cp "$crash" "$min"
-      # libFuzzer accepts any crash as smaller: the minimized input must show the same kind.
-      min_kind=$(kind_of "$t" "$min")
-      if [ "$min_kind" != "$kind" ]; then
-        echo "the minimized input shows $min_kind, not $kind: the original input is kept as the reproducer"
+      # libFuzzer accepts any crash as smaller: the minimized input must show the same violation.
+      min_sig=$(signature_of "$t" "$min")
+      if [ "$min_sig" != "$sig" ]; then
+        echo "the minimized input shows $min_sig, not $sig: the original input is kept as the reproducer"
         cp "$crash" "$min"
       fi
     fi
-    echo "kind: $kind (the reproducer shows the same kind)"
+    echo "signature: $sig (the reproducer shows the same)"
     report="$out/regressions/$k-$name.txt"
     "$replay" --allocator "$t" --gtest --bytes "$min" >"$report" 2>&1 || true
     sed -n '/^\/\/ Regression test/,$!p' "$report"
@@ -274,9 +369,9 @@ for t in "${targets[@]}"; do
       echo "# expect: none"
       sed -n '/^  trace (/,/# \^ op/p' "$report" | sed '1d'
     } >"$trace"
-    echo "kept: $crash (original), $min (reproducer)"
+    echo "kept: $(echo $files) (saved), $min (reproducer)"
     echo "regression: $trace (copy into corpus/regressions/ once fixed), $test_file"
     echo "replay: $replay $(realpath "$trace")"
-  done
+  done 3< <(cut -f1 <<<"$groups" | uniq)
 done
 exit $status

@@ -104,6 +104,15 @@ CapturedOutput OutputGuard::end() {
   return result;
 }
 
+void rebind_output() {
+  if (!ready()) return;
+  for (Stream& s : g_streams) {
+    dup2(s.fd, s.saved);
+    close(s.capture);
+    s.capture = memfd_create("shadowheap-capture", MFD_CLOEXEC);
+  }
+}
+
 void release_output() {
   if (!restore()) return;
   for (const Stream& s : g_streams) {

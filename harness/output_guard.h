@@ -35,6 +35,10 @@ class OutputGuard {
   bool active_;
 };
 
+// For a child process that pointed descriptors 1 and 2 elsewhere after fork: the guard restores
+// them to where they point now, and captures into files of the child's own.
+void rebind_output();
+
 // Async-signal-safe: restores descriptors 1 and 2 if an OutputGuard holds them and copies what
 // was captured to them. For the crash reporter's handlers; a no-op otherwise.
 void release_output();

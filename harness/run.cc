@@ -1,9 +1,19 @@
 #include "harness/run.h"
 
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #include "allocators/plugin.h"
 #include "allocators/registry.h"
+#include "harness/output_guard.h"
 #include "harness/trace.h"
 
 namespace shadowheap {
@@ -41,6 +51,203 @@ RunResult run_ops(std::string_view name, const std::vector<Op>& ops, Interpreter
   auto instance = entry->make();
   if (!instance) return cannot_run("allocator '" + std::string(name) + "' could not be created");
   return run_ops(*instance, name, ops, options);
+}
+
+namespace {
+
+// run_ops_in_child's worker: a child process forked once and reused case after case, so that a
+// case costs a message, not a fork, and the allocator's process-wide state evolves across cases
+// as it does in one process. A case that kills the worker is reported from what the worker wrote
+// during it, and the next case forks a new one.
+struct Reply {
+  std::uint8_t has_violation, kind;
+  std::uint64_t op_index, stats[5];
+  std::uint32_t detail_len, report_len, error_len;
+};
+
+bool send_all(int fd, const void* data, std::size_t n) {
+  for (const char* p = static_cast<const char*>(data); n > 0;) {
+    const ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    p += w;
+    n -= static_cast<std::size_t>(w);
+  }
+  return true;
+}
+
+bool recv_all(int fd, void* data, std::size_t n) {
+  for (char* p = static_cast<char*>(data); n > 0;) {
+    const ssize_t r = recv(fd, p, n, 0);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    p += r;
+    n -= static_cast<std::size_t>(r);
+  }
+  return true;
+}
+
+bool recv_string(int fd, std::uint32_t n, std::string* out) {
+  out->resize(n);
+  return recv_all(fd, out->data(), n);
+}
+
+// In the worker: one case per request (name, ops), until the parent closes the socket.
+[[noreturn]] void serve(int sock, int out) {
+  for (;;) {
+    std::uint32_t name_len = 0;
+    std::uint64_t count = 0;
+    std::string name;
+    if (!recv_all(sock, &name_len, sizeof name_len) || !recv_string(sock, name_len, &name) ||
+        !recv_all(sock, &count, sizeof count))
+      _exit(0);
+    std::vector<Op> ops(count);
+    if (!recv_all(sock, ops.data(), count * sizeof(Op))) _exit(0);
+    // What this case writes (sanitizer reports, the crash reporter's) is all the file holds.
+    if (ftruncate(out, 0) != 0 || lseek(out, 0, SEEK_SET) != 0) _exit(3);
+    const RunResult r = run_ops(name, ops);
+    std::fflush(nullptr);
+    const InterpreterStats& s = r.stats;
+    Reply reply = {};
+    reply.has_violation = r.violation.has_value();
+    reply.kind = r.violation ? static_cast<std::uint8_t>(r.violation->kind) : 0;
+    reply.op_index = r.violation ? r.violation->op_index : 0;
+    const std::uint64_t stats[5] = {s.ops, s.calls, s.null_results, s.above_max_align,
+                                    s.above_capacity};
+    std::memcpy(reply.stats, stats, sizeof stats);
+    const std::string detail = r.violation ? r.violation->detail : "";
+    reply.detail_len = static_cast<std::uint32_t>(detail.size());
+    reply.report_len = static_cast<std::uint32_t>(r.report.size());
+    reply.error_len = static_cast<std::uint32_t>(r.error.size());
+    if (!send_all(sock, &reply, sizeof reply) || !send_all(sock, detail.data(), detail.size()) ||
+        !send_all(sock, r.report.data(), r.report.size()) ||
+        !send_all(sock, r.error.data(), r.error.size()))
+      _exit(0);
+  }
+}
+
+// Everything in the file at `fd`; a long text keeps its head and its tail.
+std::string read_all(int fd) {
+  const off_t size = lseek(fd, 0, SEEK_END);
+  std::string text(size > 0 ? size : 0, '\0');
+  text.resize(std::max<ssize_t>(pread(fd, text.data(), text.size(), 0), 0));
+  constexpr std::size_t kHead = 8 << 10, kTail = 56 << 10;
+  if (text.size() > kHead + kTail)
+    text = text.substr(0, kHead) + "\n[... " + std::to_string(text.size() - kHead - kTail) +
+           " bytes of output left out ...]\n" + text.substr(text.size() - kTail);
+  return text;
+}
+
+struct Worker {
+  pid_t pid = -1;
+  int sock = -1, out = -1;
+
+  bool start(std::string* error) {
+    int fds[2];
+    out = memfd_create("shadowheap-worker", MFD_CLOEXEC);
+    if (out < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
+      *error = std::string("cannot start a worker process: ") + std::strerror(errno);
+      return false;
+    }
+    std::fflush(nullptr);
+    pid = fork();
+    if (pid == 0) {
+      close(fds[0]);
+      dup2(out, STDOUT_FILENO);
+      dup2(out, STDERR_FILENO);
+      rebind_output();
+      serve(fds[1], out);
+    }
+    close(fds[1]);
+    sock = fds[0];
+    if (pid < 0) {
+      *error = std::string("fork: ") + std::strerror(errno);
+      stop();
+      return false;
+    }
+    return true;
+  }
+
+  // Waits for the worker to end; returns how it ended.
+  std::string reap() {
+    int status = 0;
+    while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    pid = -1;
+    return WIFSIGNALED(status) ? "was killed by signal " + std::to_string(WTERMSIG(status)) + " (" +
+                                     strsignal(WTERMSIG(status)) + ")"
+                               : "ended with exit status " + std::to_string(WEXITSTATUS(status));
+  }
+
+  void stop() {
+    if (sock >= 0) close(sock);  // the worker reads EOF and ends
+    if (pid > 0) reap();
+    if (out >= 0) close(out);
+    sock = out = -1;
+  }
+};
+
+Worker& worker() {
+  static Worker w;
+  return w;
+}
+
+}  // namespace
+
+RunResult run_ops_in_child(std::string_view name, const std::vector<Op>& ops) {
+  Worker& w = worker();
+  std::string error;
+  if (w.pid <= 0 && !w.start(&error)) return cannot_run(error);
+  const auto name_len = static_cast<std::uint32_t>(name.size());
+  const std::uint64_t count = ops.size();
+  Reply reply = {};
+  RunResult result;
+  std::string detail;
+  if (send_all(w.sock, &name_len, sizeof name_len) && send_all(w.sock, name.data(), name.size()) &&
+      send_all(w.sock, &count, sizeof count) &&
+      send_all(w.sock, ops.data(), ops.size() * sizeof(Op)) &&
+      recv_all(w.sock, &reply, sizeof reply) && recv_string(w.sock, reply.detail_len, &detail) &&
+      recv_string(w.sock, reply.report_len, &result.report) &&
+      recv_string(w.sock, reply.error_len, &result.error)) {
+    const std::uint64_t* s = reply.stats;
+    result.stats = {.ops = s[0],
+                    .calls = s[1],
+                    .null_results = s[2],
+                    .above_max_align = s[3],
+                    .above_capacity = s[4]};
+    if (reply.has_violation) {
+      Violation v;
+      v.kind = reply.kind <= static_cast<std::uint8_t>(ViolationKind::kMaxValue)
+                   ? static_cast<ViolationKind>(reply.kind)
+                   : ViolationKind::kCrash;
+      v.op_index = reply.op_index;
+      v.detail = detail;
+      result.violation = v;
+    }
+    return result;
+  }
+  // The worker died during the case: what it wrote (a sanitizer's report, the crash reporter's,
+  // which names the kind and the op) is the report.
+  const std::string how = w.reap();
+  const std::string text = read_all(w.out);
+  w.stop();
+  Violation v;
+  v.kind = ViolationKind::kCrash;
+  v.op_index = ops.size();
+  if (const auto k = text.rfind("shadowheap: VIOLATION "); k != std::string::npos) {
+    char kind[32] = {};
+    unsigned long long op = 0;
+    if (std::sscanf(text.c_str() + k, "shadowheap: VIOLATION %31s", kind) == 1)
+      parse_kind(kind, &v.kind);
+    if (const auto o = text.find("  op #", k);
+        o != std::string::npos && std::sscanf(text.c_str() + o, "  op #%llu", &op) == 1)
+      v.op_index = op;
+  }
+  v.detail = "the process running the case " + how;
+  result = {};
+  result.violation = v;
+  result.report = text + "shadowheap: the case ran in a child process, which " + how + "\n";
+  return result;
 }
 
 bool register_plugin(const std::string& path, std::string* error) {

@@ -44,6 +44,15 @@ bool parse_kind(std::string_view name, ViolationKind* kind) {
   return false;
 }
 
+std::string signature(ViolationKind kind, const std::vector<Op>& history, std::uint64_t op_index) {
+  std::string op = "finish";
+  if (op_index < history.size()) {
+    op = format_op(history[op_index]);
+    op.resize(op.find(' ') == std::string::npos ? op.size() : op.find(' '));
+  }
+  return std::string(kind_name(kind)) + " in " + op;
+}
+
 std::string format_report(std::string_view allocator, const std::vector<Op>& history,
                           const Violation& v) {
   std::string text;

@@ -35,6 +35,11 @@ std::string_view kind_name(ViolationKind kind);
 // The kind called `name`; false if there is none.
 bool parse_kind(std::string_view name, ViolationKind* kind);
 
+// What tells one bug from another in a run that keeps going: the kind and the op that exposed it
+// ("misaligned in alloc_zeroed"; "... in finish" after the last op). ci/fuzz.sh derives the same
+// from a report's "op #N:" line, and adds the crash frame for crashes.
+std::string signature(ViolationKind kind, const std::vector<Op>& history, std::uint64_t op_index);
+
 struct Violation {
   ViolationKind kind = ViolationKind::kCrash;
   std::uint64_t op_index = 0;  // index of the op that exposed it (set by the interpreter)

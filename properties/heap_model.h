@@ -51,6 +51,7 @@ class OpCommand : public Command {
       fail_property(sut.interp.report(*v), *v, sut.interp.history().size(), sut.interp.name());
   }
   void show(std::ostream& os) const override { os << format_op(op_); }
+  const Op& op() const { return op_; }
 
  private:
   bool uses_slot() const {

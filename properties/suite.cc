@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstdio>
+#include <cstdlib>
 
 #include "allocators/registry.h"
 #include "harness/run.h"
@@ -39,24 +41,55 @@ struct Declared {
   std::uint64_t max_align, capacity, align;
 };
 Declared declared(const std::string& allocator) {
-  const AllocatorTraits& t = make(allocator)->traits();
+  const auto instance = make(allocator);
+  const AllocatorTraits& t = instance->traits();
   return {t.max_align, t.capacity, std::clamp<std::uint64_t>(t.max_align, 1, 8)};
+}
+
+// Whether each case runs in a child process (harness/run.h run_ops_in_child): for plugins, code
+// that may crash, hang or exit, and for any allocator with SHADOWHEAP_ISOLATE=1. A crash is then
+// a failing case like any other: shrunk, printed with its trace and RC_PARAMS, and the remaining
+// properties still run.
+bool isolated(const std::string& allocator) {
+  static const bool forced = [] {
+    const char* e = std::getenv("SHADOWHEAP_ISOLATE");
+    return e != nullptr && *e != '\0' && std::string(e) != "0";
+  }();
+  return forced || allocator == "plugin";
 }
 
 // Runs `ops` (then finish) on a fresh instance; fails the property with the report.
 void run(const std::string& allocator, const std::vector<Op>& ops) {
   ++g_runs;
-  const RunResult r = run_ops(allocator, ops);
+  const RunResult r =
+      isolated(allocator) ? run_ops_in_child(allocator, ops) : run_ops(allocator, ops);
   count(r.stats);
   RC_ASSERT(r.error.empty());
+  if (r.violation && !g_failed_once && isolated(allocator) &&
+      r.violation->detail.rfind("the process running the case", 0) == 0) {
+    // Shrinking a case that ends its process can take long (a hang costs the op time limit per
+    // try): what happened is printed now, the shrunk case when shrinking ends.
+    std::fprintf(stderr, "shadowheap: a case ended its process; shrinking it. First report:\n%s",
+                 r.report.c_str());
+  }
   if (r.violation) fail_property(r.report, *r.violation, ops.size(), allocator);
 }
 
 // Random sequences of every op, shrunk to the shortest failing sequence.
 void model_based(const std::string& allocator) {
-  ++g_runs;
   auto a = make(allocator);
   Model model{.max_align = a->traits().max_align, .capacity = a->traits().capacity};
+  if (isolated(allocator)) {
+    // The same commands, generated here (where RapidCheck shrinks them) and run as one trace in
+    // a child.
+    a.reset();
+    const auto commands = *rc::state::gen::commands(model, &command_for);
+    std::vector<Op> ops;
+    for (const auto& c : commands) ops.push_back(static_cast<const OpCommand&>(*c).op());
+    run(allocator, ops);
+    return;
+  }
+  ++g_runs;
   Sut sut(std::move(a), allocator);
   struct Counted {
     const Interpreter& interp;

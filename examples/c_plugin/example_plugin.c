@@ -8,8 +8,9 @@
  * blocks on a list, so that destroy releases everything in it, as the ABI asks). Compiled with
  * -DSEEDED_BUG it hands out blocks 8 bytes past the aligned address when the alignment is 64 or
  * more: the harness's positive control. -DMAX_ALIGN=4 declares (and serves) alignments up to 4
- * only, as some small allocators do; -DREFUSES_ALL answers NULL to everything, which no
- * property may pass as if it had tested something. */
+ * only, as some small allocators do; -DSEEDED_BUG2 sets the last byte of zeroed blocks above
+ * 256 bytes to 1 (with SEEDED_BUG: two independent bugs for one run to find); -DREFUSES_ALL answers
+ * NULL to everything, which no property may pass as if it had tested something. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +84,9 @@ static void dealloc(void *self, void *ptr, size_t size, size_t align) {
 static void *alloc_zeroed(void *self, size_t size, size_t align) {
   void *p = alloc(self, size, align);
   if (p != NULL) memset(p, 0, size);
+#ifdef SEEDED_BUG2
+  if (p != NULL && size > 256) ((unsigned char *)p)[size - 1] = 1; /* a second, independent bug */
+#endif
   return p;
 }
 

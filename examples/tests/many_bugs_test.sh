@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# One ci/fuzz.sh --plugin run on a library with two independent bugs (misaligned blocks for
+# alignments of 64 and more; zeroed blocks above 256 bytes whose last byte is 1) reports
+# both, each once with its count and its own minimized reproducer; --stop-at-first stops at one.
+# usage: many_bugs_test.sh ROOT TWO_BUGS.so WORKDIR
+set -euo pipefail
+root=$1 lib=$2 work=$3
+rm -rf "$work" && mkdir -p "$work"
+fail() { echo "FAIL: $1"; cat "$2"; exit 1; }
+
+s=0
+"$root/ci/fuzz.sh" --plugin "$lib" --no-build --time 10 --jobs 1 --minimize-time 2 \
+  --out "$work/out" >"$work/run.log" 2>&1 || s=$?
+[ $s -eq 1 ] || fail "the run exited $s, not 1" "$work/run.log"
+grep -q '^=== violation in plugin: misaligned in ' "$work/run.log" ||
+  fail "no report of the misalignment" "$work/run.log"
+grep -q '^=== violation in plugin: zeroed_not_zero in alloc_zeroed ' "$work/run.log" ||
+  fail "no report of the unzeroed byte" "$work/run.log"
+reproducers=$(grep -c '^signature: .* (the reproducer shows the same)' "$work/run.log")
+[ "$reproducers" -ge 2 ] || fail "$reproducers minimized reproducers, not 2 or more" "$work/run.log"
+grep -E '^=== violation in plugin: ' "$work/run.log"
+
+s=0
+"$root/ci/fuzz.sh" --plugin "$lib" --no-build --time 10 --jobs 1 --minimize-time 0 \
+  --stop-at-first --out "$work/first" >"$work/first.log" 2>&1 || s=$?
+[ $s -eq 1 ] || fail "the --stop-at-first run exited $s, not 1" "$work/first.log"
+n=$(grep -c '^=== violation in plugin: ' "$work/first.log")
+[ "$n" -eq 1 ] || fail "--stop-at-first reported $n violations, not 1" "$work/first.log"
+echo "many bugs: pass (both bugs reported from one run; --stop-at-first stops at the first)"
