@@ -11,6 +11,8 @@
 #   options with --plugin: --time-limit SECONDS for each of the two runs (default 900),
 #   --op-timeout SECONDS per op (default 10; SHADOWHEAP_OP_TIMEOUT), --no-build (use the
 #   preset's build as it is).
+#   ci/test.sh --isolate           # every property case in a worker process (always so for
+#                                  # plugins): a crash fails the case, is shrunk, and the rest run
 # A plugin run passes only if both runs finished: an allocator that exits, hangs or is killed
 # fails it, with what happened. Exit status: 0 pass, 1 violation or unfinished run, 2 usage.
 set -euo pipefail
@@ -33,7 +35,8 @@ while [ $# -gt 0 ]; do
     --time-limit) number "$1" "$2" 1; time_limit="$2"; shift 2 ;;
     --op-timeout) number "$1" "$2" 0; op_timeout="$2"; shift 2 ;;
     --no-build) build=0; shift ;;
-    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --isolate) export SHADOWHEAP_ISOLATE=1; shift ;;
+    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) usage_error "unknown argument '$1'" ;;
   esac
 done

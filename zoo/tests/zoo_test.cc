@@ -1,7 +1,8 @@
 // CI's proof that every check fires, for every bug of the zoo's table:
 //   ZooProperties: the property suite catches it, as one of the kinds the bug is known by. Each
-//     bug's suite runs in a child process: a bug that corrupts the allocator's own metadata can
-//     end in an ASan report inside the allocator, and that is a catch too (kind "crash").
+//     bug's suite runs in a child process, each case in a worker of its own: a bug that corrupts
+//     the allocator's own metadata can end in an ASan report inside the allocator, and that is a
+//     catch too (kind "crash"), shrunk like any other.
 //   ZooFuzz (libFuzzer builds): the zoo's fuzz target finds it from an empty corpus with a fixed
 //     seed, within 2 M executions (a wall-clock cap of 600 s only guards against a hang).
 #include "zoo/zoo.h"
@@ -24,8 +25,10 @@
 namespace shadowheap::zoo {
 namespace {
 
-// In the child: runs the suite until a property fails; writes "kind property runs ops".
+// In the child: runs the suite until a property fails; writes "kind property runs ops". Each
+// case runs isolated (properties/suite.cc), so a bug that crashes is shrunk like the others.
 void run_suite(const std::string& allocator, int out) {
+  setenv("SHADOWHEAP_ISOLATE", "1", 1);
   for (const auto& property : properties::suite()) {
     properties::reset_counters();
     if (rc::check(allocator + ": " + property.name, [&] { property.body(allocator); })) continue;
