@@ -4,9 +4,12 @@
 #include <link.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 
 #include "allocators/limits.h"
 #include "shadowheap/aut_plugin.h"
@@ -14,12 +17,67 @@
 namespace shadowheap {
 namespace {
 
+bool is_pow2(std::size_t x) { return x != 0 && (x & (x - 1)) == 0; }
+
+// SHADOWHEAP_PLUGIN_OPTS: what the library's documentation says and the library cannot declare.
+struct Options {
+  std::size_t max_align = 0;  // 0: as declared (ABI) or probed (malloc-family)
+  std::size_t capacity = 0;
+  bool capacity_set = false;
+  std::string prefix;          // malloc-family symbols are <prefix>malloc, <prefix>free, ...
+  bool own_namespace = false;  // bind=own: load into a link namespace of its own (dlmopen)
+};
+
+bool parse_options(const std::string& text, Options* o, std::string* error) {
+  std::size_t at = 0;
+  while (at < text.size()) {
+    std::size_t end = text.find(',', at);
+    if (end == std::string::npos) end = text.size();
+    const std::string item = text.substr(at, end - at);
+    at = end + 1;
+    if (item.empty()) continue;
+    const std::size_t eq = item.find('=');
+    const std::string key = item.substr(0, eq),
+                      value = eq == std::string::npos ? "" : item.substr(eq + 1);
+    auto number = [&](std::size_t* out) {
+      char* tail = nullptr;
+      errno = 0;
+      const unsigned long long v = std::strtoull(value.c_str(), &tail, 0);
+      if (value.empty() || *tail != '\0' || errno != 0) {
+        *error = "option " + key + " needs a number, not '" + value + "'";
+        return false;
+      }
+      *out = v;
+      return true;
+    };
+    if (key == "max_align") {
+      if (!number(&o->max_align)) return false;
+      if (!is_pow2(o->max_align)) {
+        *error = "option max_align=" + value + " is not a power of two";
+        return false;
+      }
+    } else if (key == "capacity") {
+      if (!number(&o->capacity)) return false;
+      o->capacity_set = true;
+    } else if (key == "prefix") {
+      o->prefix = value;
+    } else if (key == "bind" && (value == "own" || value == "global")) {
+      o->own_namespace = value == "own";
+    } else {
+      *error = "unknown option '" + item +
+               "' (have: max_align=N, capacity=N, prefix=NAME, bind=own|global)";
+      return false;
+    }
+  }
+  return true;
+}
+
 // An allocator behind the ABI's table of function pointers.
 class AbiAllocator final : public Allocator {
  public:
-  AbiAllocator(const aut_plugin* table, void* self) : t_(table), self_(self) {
-    traits_.max_align = table->max_align;
-    traits_.capacity = table->capacity;
+  AbiAllocator(const aut_plugin* table, void* self, const Options& o) : t_(table), self_(self) {
+    traits_.max_align = o.max_align != 0 ? o.max_align : table->max_align;
+    traits_.capacity = o.capacity_set ? o.capacity : table->capacity;
     traits_.thread_safe = (table->flags & AUT_THREAD_SAFE) != 0;
   }
   ~AbiAllocator() override { t_->destroy(self_); }
@@ -63,13 +121,17 @@ struct MallocFamily {
 
 class MallocFamilyAllocator final : public Allocator {
  public:
-  explicit MallocFamilyAllocator(const MallocFamily* f) : f_(f) {
-    traits_.max_align = f->posix_memalign || f->aligned_alloc ? std::size_t{1} << 20 : kMallocAlign;
+  MallocFamilyAllocator(const MallocFamily* f, std::size_t max_align, std::size_t capacity)
+      : f_(f) {
+    traits_.max_align = max_align != 0                          ? max_align
+                        : f->posix_memalign || f->aligned_alloc ? std::size_t{1} << 20
+                                                                : kMallocAlign;
+    traits_.capacity = capacity;
   }
   const AllocatorTraits& traits() const override { return traits_; }
   void* allocate(std::size_t size, std::size_t align) override {
     if (too_costly(size)) return nullptr;
-    if (align <= kMallocAlign) return f_->malloc(size);
+    if (align <= plain_align()) return f_->malloc(size);
     if (align > traits_.max_align) return nullptr;
     if (f_->posix_memalign != nullptr) {
       void* p = nullptr;
@@ -81,12 +143,13 @@ class MallocFamilyAllocator final : public Allocator {
   void* reallocate(void* p, std::size_t old_size, std::size_t align,
                    std::size_t new_size) override {
     if (too_costly(new_size)) return nullptr;
-    if (align <= kMallocAlign && f_->realloc != nullptr) return f_->realloc(p, new_size);
+    if (align <= plain_align() && f_->realloc != nullptr) return f_->realloc(p, new_size);
     return Allocator::reallocate(p, old_size, align, new_size);
   }
   void* allocate_zeroed(std::size_t size, std::size_t align) override {
     if (too_costly(size)) return nullptr;
-    if (align <= kMallocAlign && f_->calloc != nullptr) return f_->calloc(1, size);
+    if (align > traits_.max_align) return nullptr;
+    if (align <= plain_align() && f_->calloc != nullptr) return f_->calloc(1, size);
     return Allocator::allocate_zeroed(size, align);
   }
   std::size_t usable_size(const void* p) const override {
@@ -97,6 +160,8 @@ class MallocFamilyAllocator final : public Allocator {
   // jemalloc and tcmalloc align small blocks to their size class (malloc(8) may be 8-aligned),
   // so plain malloc, calloc and realloc serve alignments up to 8 only.
   static constexpr std::size_t kMallocAlign = 8;
+  // What plain malloc, calloc and realloc are trusted with: 8, or less if max_align says so.
+  std::size_t plain_align() const { return std::min(kMallocAlign, traits_.max_align); }
   const MallocFamily* f_;
   AllocatorTraits traits_{.watch_output = true};
 };
@@ -107,15 +172,20 @@ AllocatorFactory fail(std::string* error, const std::string& path, const std::st
   return {};
 }
 
-bool is_pow2(std::size_t x) { return x != 0 && (x & (x - 1)) == 0; }
-
 }  // namespace
 
 AllocatorFactory load_plugin(const std::string& path, std::string* error) {
   struct stat st;
   if (path.find('/') != std::string::npos && stat(path.c_str(), &st) != 0)
     return fail(error, path, "no such file");
-  void* lib = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  Options o;
+  if (const char* text = std::getenv("SHADOWHEAP_PLUGIN_OPTS"); text != nullptr)
+    if (std::string why; !parse_options(text, &o, &why))
+      return fail(error, path, "SHADOWHEAP_PLUGIN_OPTS: " + why);
+  // bind=own: the library's calls to malloc-family names bind to its own definitions, not to the
+  // process's (under ASan, the sanitizer's): Electric Fence's malloc calls its memalign so.
+  void* lib = o.own_namespace ? dlmopen(LM_ID_NEWLM, path.c_str(), RTLD_NOW | RTLD_LOCAL)
+                              : dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (lib == nullptr)
     return fail(error, path, std::string("not a loadable shared library: ") + dlerror());
   using Entry = const aut_plugin* (*)();
@@ -141,16 +211,16 @@ AllocatorFactory load_plugin(const std::string& path, std::string* error) {
     void* probe = t->create();
     if (probe == nullptr) return fail(error, path, "create() answered NULL");
     t->destroy(probe);
-    return [t]() -> std::unique_ptr<Allocator> {
+    return [t, o]() -> std::unique_ptr<Allocator> {
       void* self = t->create();
-      return self ? std::make_unique<AbiAllocator>(t, self) : nullptr;
+      return self ? std::make_unique<AbiAllocator>(t, self, o) : nullptr;
     };
   }
   // Only the library's own functions count, not those of the libraries it depends on.
   link_map* self = nullptr;
   dlinfo(lib, RTLD_DI_LINKMAP, &self);
-  auto own = [&](const char* name) -> void* {
-    void* sym = dlsym(lib, name);
+  auto own = [&](const char* base) -> void* {
+    void* sym = dlsym(lib, (o.prefix + base).c_str());
     Dl_info info;
     if (sym == nullptr || dladdr(sym, &info) == 0 || self == nullptr) return nullptr;
     return std::strcmp(info.dli_fname, self->l_name) == 0 ? sym : nullptr;
@@ -159,14 +229,19 @@ AllocatorFactory load_plugin(const std::string& path, std::string* error) {
   f->malloc = reinterpret_cast<decltype(f->malloc)>(own("malloc"));
   f->free = reinterpret_cast<decltype(f->free)>(own("free"));
   if (f->malloc == nullptr || f->free == nullptr)
-    return fail(error, path, "exports neither aut_plugin_v1 nor malloc and free");
+    return fail(
+        error, path,
+        "exports neither aut_plugin_v1 nor " + o.prefix + "malloc and " + o.prefix + "free");
   f->realloc = reinterpret_cast<decltype(f->realloc)>(own("realloc"));
   f->calloc = reinterpret_cast<decltype(f->calloc)>(own("calloc"));
   f->posix_memalign = reinterpret_cast<decltype(f->posix_memalign)>(own("posix_memalign"));
   f->aligned_alloc = reinterpret_cast<decltype(f->aligned_alloc)>(own("aligned_alloc"));
   f->usable = reinterpret_cast<decltype(f->usable)>(own("malloc_usable_size"));
-  return [f]() -> std::unique_ptr<Allocator> {
-    return std::make_unique<MallocFamilyAllocator>(f.get());
+  // Once, outside any op: a library's first call may print a banner (Electric Fence does), which
+  // inside an op would be the violation `output`.
+  f->free(f->malloc(1));
+  return [f, o]() -> std::unique_ptr<Allocator> {
+    return std::make_unique<MallocFamilyAllocator>(f.get(), o.max_align, o.capacity);
   };
 }
 

@@ -10,7 +10,9 @@
 # once, with the number of inputs that showed it, from one minimized input.
 # Options: --time SECONDS per allocator (default 30), --jobs N at once (default: cores),
 # --allocators a,b (default: all), --seed N (default 1), --plugin PATH, --out DIR (default
-# fuzz-out), --minimize-time SECONDS (default 30), --op-timeout SECONDS (a hung op is a
+# fuzz-out), --plugin-opt OPTS (with --plugin, what the library cannot declare:
+# max_align=N,capacity=N,prefix=NAME,bind=own; also SHADOWHEAP_PLUGIN_OPTS), --minimize-time
+# SECONDS (default 30), --op-timeout SECONDS (a hung op is a
 # violation; default 10, 0: off), --stop-at-first (end each allocator's run at its first
 # violation), --no-build (use build/fuzz as it is).
 #
@@ -41,7 +43,7 @@ usage_error() { echo "fuzz.sh: $1 (see --help)" >&2; exit 2; }
 number() { [[ "$2" =~ ^[0-9]+$ ]] && [ "$2" -ge "$3" ] || usage_error "$1 needs a whole number >= $3, not '$2'"; }
 while [ $# -gt 0 ]; do
   case "$1" in
-    --time|--jobs|--allocators|--seed|--plugin|--out|--minimize-time|--op-timeout)
+    --time|--jobs|--allocators|--seed|--plugin|--plugin-opt|--out|--minimize-time|--op-timeout)
       [ $# -ge 2 ] || usage_error "$1 needs a value" ;;
   esac
   case "$1" in
@@ -50,6 +52,7 @@ while [ $# -gt 0 ]; do
     --allocators) only="$2"; shift 2 ;;
     --seed) number "$1" "$2" 0; seed="$2"; shift 2 ;;
     --plugin) plugin="$2"; shift 2 ;;
+    --plugin-opt) export SHADOWHEAP_PLUGIN_OPTS="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
     --minimize-time) number "$1" "$2" 0; minimize_time="$2"; shift 2 ;;
     --op-timeout) number "$1" "$2" 0; op_timeout="$2"; shift 2 ;;
@@ -95,7 +98,7 @@ mkdir -p "$out"/{corpus,crashes,regressions,logs}
 # different libraries never mix, and a rebuilt library finds its earlier crashes.
 key_of() {
   if [ "$1" = plugin ]; then
-    echo "plugin-$(basename "$plugin" | sed 's/\.so.*//')-$(echo -n "$plugin" | sha256sum | cut -c1-8)"
+    echo "plugin-$(basename "$plugin" | sed 's/\.so.*//')-$(echo -n "$plugin${SHADOWHEAP_PLUGIN_OPTS:+|$SHADOWHEAP_PLUGIN_OPTS}" | sha256sum | cut -c1-8)"
   else
     echo "$1"
   fi
@@ -367,6 +370,7 @@ for t in "${targets[@]}"; do
     {
       echo "# allocator: $t"
       [ "$t" = plugin ] && echo "# plugin: $plugin"
+      [ "$t" = plugin ] && [ -n "${SHADOWHEAP_PLUGIN_OPTS:-}" ] && echo "# plugin-opts: $SHADOWHEAP_PLUGIN_OPTS"
       echo "# expect: none"
       sed -n '/^  trace (/,/# \^ op/p' "$report" | sed '1d'
     } >"$trace"

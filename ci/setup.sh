@@ -7,6 +7,7 @@ packages=(
   libgtest-dev googletest librapidcheck-dev libbenchmark-dev
   libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev
   zip rustc
+  electric-fence libdmalloc5  # third-party malloc libraries the plugin tests load
 )
 
 missing=()

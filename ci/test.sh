@@ -8,7 +8,9 @@
 #   RC_PARAMS="reproduce=..." ci/test.sh --preset asan   # replay a property failure
 #   ci/test.sh --plugin ./libmyalloc.so   # the property suite and the seeds on a plugin
 #                                         # (plugin ABI or malloc-family library)
-#   options with --plugin: --time-limit SECONDS for each of the two runs (default 900),
+#   options with --plugin: --plugin-opt OPTS (what the library cannot declare:
+#   max_align=N,capacity=N,prefix=NAME,bind=own; SHADOWHEAP_PLUGIN_OPTS), --time-limit SECONDS
+#   for each of the two runs (default 900),
 #   --op-timeout SECONDS per op (default 10; SHADOWHEAP_OP_TIMEOUT), --no-build (use the
 #   preset's build as it is).
 #   ci/test.sh --isolate           # every property case in a worker process (always so for
@@ -27,16 +29,17 @@ op_timeout=${SHADOWHEAP_OP_TIMEOUT:-10}
 build=1
 while [ $# -gt 0 ]; do
   case "$1" in
-    --preset|--plugin|--time-limit|--op-timeout) [ $# -ge 2 ] || usage_error "$1 needs a value" ;;
+    --preset|--plugin|--plugin-opt|--time-limit|--op-timeout) [ $# -ge 2 ] || usage_error "$1 needs a value" ;;
   esac
   case "$1" in
     --preset) presets+=("$2"); shift 2 ;;
     --plugin) plugin="$2"; shift 2 ;;
+    --plugin-opt) export SHADOWHEAP_PLUGIN_OPTS="$2"; shift 2 ;;
     --time-limit) number "$1" "$2" 1; time_limit="$2"; shift 2 ;;
     --op-timeout) number "$1" "$2" 0; op_timeout="$2"; shift 2 ;;
     --no-build) build=0; shift ;;
     --isolate) export SHADOWHEAP_ISOLATE=1; shift ;;
-    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) usage_error "unknown argument '$1'" ;;
   esac
 done

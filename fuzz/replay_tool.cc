@@ -30,6 +30,7 @@ A trace may name its allocator and expected outcome in comment lines:
   # expect: none            (or a violation kind, e.g. realloc_lost_content)
   # plugin: /path/libx.so   (for the allocator "plugin": the library, loaded unless
                             SHADOWHEAP_PLUGIN names one)
+  # plugin-opts: max_align=16,bind=own   (its SHADOWHEAP_PLUGIN_OPTS)
 
 options:
   --allocator NAME   allocator to run on (default: the trace's "# allocator:")
@@ -59,8 +60,11 @@ std::string identifier(std::string s) {
 void print_gtest(const std::string& allocator, const shadowheap::Violation& v,
                  const std::vector<shadowheap::Op>& ops) {
   std::string trace = shadowheap::format_trace(ops);
-  if (const char* lib = std::getenv("SHADOWHEAP_PLUGIN"); allocator == "plugin" && lib != nullptr)
+  if (const char* lib = std::getenv("SHADOWHEAP_PLUGIN"); allocator == "plugin" && lib != nullptr) {
+    if (const char* opts = std::getenv("SHADOWHEAP_PLUGIN_OPTS"); opts != nullptr && *opts != '\0')
+      trace = "# plugin-opts: " + std::string(opts) + "\n" + trace;
     trace = "# plugin: " + std::string(lib) + "\n" + trace;  // run_trace loads it
+  }
   char hash[16];
   std::snprintf(hash, sizeof hash, "%08zx", std::hash<std::string>{}(trace)&0xffffffff);
   std::printf(
@@ -92,7 +96,7 @@ int count_ops(const std::string& dir) {
 // INPUT's ops, and what its header says (a text trace's "# allocator:" and "# expect:").
 struct Input {
   std::vector<shadowheap::Op> ops;
-  std::string allocator, expect, plugin, error;
+  std::string allocator, expect, plugin, plugin_opts, error;
 };
 
 enum class Format { kByName, kTrace, kBytes };
@@ -118,6 +122,7 @@ Input read_input(const std::string& path, Format format) {
   input.allocator = shadowheap::trace_header(content, "allocator");
   input.expect = shadowheap::trace_header(content, "expect");
   input.plugin = shadowheap::trace_header(content, "plugin");
+  input.plugin_opts = shadowheap::trace_header(content, "plugin-opts");
   return input;
 }
 
@@ -171,6 +176,7 @@ int replay(const Input& input, const std::string& allocator, const std::string& 
            bool gtest) {
   if (allocator.empty()) return fail("no allocator: pass --allocator NAME (see --list)");
   if (allocator == "plugin" && !input.plugin.empty()) {
+    if (!input.plugin_opts.empty()) setenv("SHADOWHEAP_PLUGIN_OPTS", input.plugin_opts.c_str(), 1);
     std::string error;
     if (!shadowheap::register_plugin(input.plugin, &error)) return fail(error);
   }

@@ -261,8 +261,11 @@ bool register_plugin(const std::string& path, std::string* error) {
 std::string run_trace(std::string_view name, std::string_view trace) {
   ParsedTrace parsed = parse_trace(trace);
   if (!parsed.error.empty()) return "bad trace: " + parsed.error;
-  if (const std::string lib = trace_header(trace, "plugin"); name == "plugin" && !lib.empty())
+  if (const std::string lib = trace_header(trace, "plugin"); name == "plugin" && !lib.empty()) {
+    if (const std::string opts = trace_header(trace, "plugin-opts"); !opts.empty())
+      setenv("SHADOWHEAP_PLUGIN_OPTS", opts.c_str(), 1);
     if (std::string error; !register_plugin(lib, &error)) return error;
+  }
   RunResult r = run_ops(name, parsed.ops);
   return r.error.empty() ? r.report : r.error;
 }
@@ -271,9 +274,12 @@ void set_replay_tool(std::string path) { replay_tool() = std::move(path); }
 
 std::string replay_command(std::string_view name, std::string_view trace_path) {
   std::string command;
-  if (name == "plugin")
+  if (name == "plugin") {
     if (const char* lib = std::getenv("SHADOWHEAP_PLUGIN"))
       command = "SHADOWHEAP_PLUGIN=" + std::string(lib) + " ";
+    if (const char* opts = std::getenv("SHADOWHEAP_PLUGIN_OPTS"); opts != nullptr && *opts != '\0')
+      command += "SHADOWHEAP_PLUGIN_OPTS=" + std::string(opts) + " ";
+  }
   return command + replay_tool() + " --allocator " + std::string(name) + " " +
          std::string(trace_path);
 }
