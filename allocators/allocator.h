@@ -29,6 +29,10 @@ struct AllocatorTraits {
   // Ops run with stdout and stderr captured, and output is a violation (harness/output_guard.h).
   // Set for plugins, code this project does not own; it costs a few system calls per op.
   bool watch_output = false;
+  // The heap is the library's, one per process (malloc-family mode): instances share it, so an
+  // input's verdict may depend on the inputs the process ran before it. Every block is freed at
+  // the end of a run; replays say that they run the trace alone.
+  bool process_wide = false;
 };
 
 class Allocator {

@@ -127,6 +127,7 @@ class MallocFamilyAllocator final : public Allocator {
                         : f->posix_memalign || f->aligned_alloc ? std::size_t{1} << 20
                                                                 : kMallocAlign;
     traits_.capacity = capacity;
+    traits_.process_wide = true;
   }
   const AllocatorTraits& traits() const override { return traits_; }
   void* allocate(std::size_t size, std::size_t align) override {

@@ -138,6 +138,8 @@ int describe(const std::string& name) {
   std::printf("max_align: %zu\ncapacity: %zu%s\nthread_safe: %s\npoisons_free: %s\n", t.max_align,
               t.capacity, t.capacity == 0 ? " (no fixed bound)" : "", t.thread_safe ? "yes" : "no",
               t.poisons_free ? "yes" : "no");
+  std::printf("heap: %s\n", t.process_wide ? "process-wide (the library's own, shared by instances)"
+                                           : "one per instance");
   return 0;
 }
 
@@ -186,8 +188,12 @@ int replay(const Input& input, const std::string& allocator, const std::string& 
   if (!expect.empty() && expect != "none" && !shadowheap::parse_kind(expect, &expected_kind))
     return fail("--expect: '" + expect + "' is neither none nor a violation kind");
 
-  std::printf("# allocator: %s\n# %zu ops\n%s", allocator.c_str(), input.ops.size(),
-              shadowheap::format_trace(input.ops).c_str());
+  std::printf("# allocator: %s\n# %zu ops\n", allocator.c_str(), input.ops.size());
+  if (const auto a = shadowheap::find_allocator(allocator)->make(); a && a->traits().process_wide)
+    std::printf(
+        "# the library's heap is process-wide: this replay runs the trace alone, in a fresh\n"
+        "# process; a fuzzing run ran it after other inputs, on a heap they had shaped\n");
+  std::printf("%s", shadowheap::format_trace(input.ops).c_str());
   std::fflush(stdout);
   shadowheap::install_crash_reporter();
   const shadowheap::RunResult r = shadowheap::run_ops(allocator, input.ops);
