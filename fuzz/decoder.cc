@@ -11,6 +11,8 @@
 namespace shadowheap::fuzz {
 namespace {
 
+constexpr OpKind kLastFuzzedKind = OpKind::kFreeEvery;
+
 enum class AlignKind : std::uint8_t { kWord, kSmall, kPage, kLarge, kHuge, kMaxValue = kHuge };
 enum class SizeKind : std::uint8_t {
   kTiny,
@@ -127,7 +129,9 @@ std::vector<Op> decode(const std::uint8_t* data, std::size_t size) {
   FuzzedDataProvider in(data, size);
   std::vector<Op> ops;
   while (in.remaining_bytes() > 0 && ops.size() < kMaxOps) {
-    Op op{.kind = in.ConsumeEnum<OpKind>()};
+    // Every op but thread_exit, single-threaded: the fuzz input format has no threads yet.
+    Op op{.kind = static_cast<OpKind>(in.ConsumeIntegralInRange<std::uint32_t>(
+              0, static_cast<std::uint32_t>(kLastFuzzedKind)))};
     switch (op.kind) {
       case OpKind::kAlloc:
       case OpKind::kAllocZeroed:
@@ -153,6 +157,8 @@ std::vector<Op> decode(const std::uint8_t* data, std::size_t size) {
         op.count = in.ConsumeIntegralInRange<std::uint32_t>(1, 8);
         op.slot = in.ConsumeIntegralInRange<std::uint32_t>(0, op.count - 1);
         break;
+      case OpKind::kThreadExit:
+        break;
     }
     ops.push_back(op);
   }
@@ -160,6 +166,8 @@ std::vector<Op> decode(const std::uint8_t* data, std::size_t size) {
 }
 
 std::string unencodable(const Op& op) {
+  if (op.thread != 0 || op.kind == OpKind::kThreadExit)
+    return "threads are not in the fuzz input format (thread=, thread_exit)";
   switch (op.kind) {
     case OpKind::kFree:
     case OpKind::kFillUsable:
@@ -182,7 +190,8 @@ std::string unencodable(const Op& op) {
 std::vector<std::uint8_t> encode(const std::vector<Op>& ops) {
   std::vector<std::uint8_t> out;
   for (const Op& op : ops) {
-    put_enum(out, op.kind);
+    put<std::uint32_t>(out, 0, static_cast<std::uint32_t>(kLastFuzzedKind),
+                       static_cast<std::uint32_t>(op.kind));
     switch (op.kind) {
       case OpKind::kAlloc:
       case OpKind::kAllocZeroed:
@@ -207,6 +216,8 @@ std::vector<std::uint8_t> encode(const std::vector<Op>& ops) {
       case OpKind::kFreeEvery:
         put<std::uint32_t>(out, 1, 8, op.count);
         put<std::uint32_t>(out, 0, op.count - 1, op.slot);
+        break;
+      case OpKind::kThreadExit:
         break;
     }
   }

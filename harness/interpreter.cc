@@ -1,8 +1,11 @@
 #include "harness/interpreter.h"
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
+#include <mutex>
+#include <thread>
 
 #include "harness/asan.h"
 #include "harness/output_guard.h"
@@ -60,7 +63,47 @@ Interpreter::Interpreter(Allocator& allocator, std::string name, InterpreterOpti
   g_current = this;
 }
 
+// One op thread: runs the tasks it is handed, one at a time, until told to quit. The hand-over
+// (a mutex and a condition variable) orders every access to the shadow heap and the allocator.
+struct Interpreter::OpThread {
+  std::mutex m;
+  std::condition_variable cv;
+  const std::function<void()>* task = nullptr;
+  bool quit = false;
+  std::thread thread{[this] {
+    std::unique_lock lock(m);
+    for (;;) {
+      cv.wait(lock, [&] { return task != nullptr || quit; });
+      if (task == nullptr) return;
+      (*task)();
+      task = nullptr;
+      cv.notify_all();
+    }
+  }};
+  void run(const std::function<void()>& body) {
+    std::unique_lock lock(m);
+    task = &body;
+    cv.notify_all();
+    cv.wait(lock, [&] { return task == nullptr; });
+  }
+  ~OpThread() {
+    {
+      std::lock_guard lock(m);
+      quit = true;
+    }
+    cv.notify_all();
+    thread.join();  // the thread ends: what it cached is the allocator's to abandon or flush
+  }
+};
+
+void Interpreter::run_on(std::uint8_t k, const std::function<void()>& body) {
+  if (k == 0 || k >= kMaxThreads || !allocator_.traits().thread_safe) return body();
+  if (!threads_[k]) threads_[k] = std::make_unique<OpThread>();
+  threads_[k]->run(body);
+}
+
 Interpreter::~Interpreter() {
+  for (auto& t : threads_) t.reset();
   Interpreter* self = this;
   g_current.compare_exchange_strong(self, nullptr);
 }
@@ -136,6 +179,21 @@ std::optional<Violation> Interpreter::step(const Op& given) {
   ++stats_.ops;
   std::optional<Violation> v;
   OutputGuard guard(allocator_.traits().watch_output);
+  if (op.kind == OpKind::kThreadExit && op.thread < kMaxThreads)
+    threads_[op.thread].reset();  // joined here, not on itself
+  else
+    run_on(op.thread, [&] { v = apply(op); });
+  check_output(guard, &v);
+  if (!v && options_.check_every != 0 && ++since_check_ >= options_.check_every) {
+    since_check_ = 0;
+    v = check_all();
+  }
+  if (v) v->op_index = history_.size() - 1;
+  return v;
+}
+
+std::optional<Violation> Interpreter::apply(const Op& op) {
+  std::optional<Violation> v;
   switch (op.kind) {
     case OpKind::kAlloc:
     case OpKind::kAllocZeroed:
@@ -168,13 +226,9 @@ std::optional<Violation> Interpreter::step(const Op& given) {
         if (!v) v = free_block(*shadow_.find(addr));
       break;
     }
+    case OpKind::kThreadExit:  // step() ends the thread
+      break;
   }
-  check_output(guard, &v);
-  if (!v && options_.check_every != 0 && ++since_check_ >= options_.check_every) {
-    since_check_ = 0;
-    v = check_all();
-  }
-  if (v) v->op_index = history_.size() - 1;
   return v;
 }
 

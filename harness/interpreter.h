@@ -6,8 +6,11 @@
 // write the block.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -70,6 +73,7 @@ class Interpreter {
   std::uint64_t running_op() const { return finishing_ ? history_.size() : history_.size() - 1; }
 
  private:
+  std::optional<Violation> apply(const Op& op);  // the op itself, on its thread
   std::optional<Violation> allocate(std::uint64_t size, std::uint8_t align_log2, bool zeroed);
   std::optional<Violation> free_block(const Block& b);
   std::optional<Violation> reallocate(const Block& b, std::uint64_t new_size);
@@ -100,6 +104,11 @@ class Interpreter {
     beats_.store(beats_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }
   bool finishing_ = false;
+  // Worker threads 1..kMaxThreads - 1, started at their first op (thread-safe allocators only).
+  struct OpThread;
+  std::array<std::unique_ptr<OpThread>, kMaxThreads> threads_;
+  // Runs `body` on op thread `k` (0: this one) and waits for it.
+  void run_on(std::uint8_t k, const std::function<void()>& body);
   // Bumps progress_ for the scope of one op; plain loads and stores, no locked instruction.
   struct InOp {
     InOp() { bump(); }

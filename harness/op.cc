@@ -27,4 +27,10 @@ Op free_every_op(std::uint32_t stride, std::uint32_t offset) {
   return {.kind = OpKind::kFreeEvery, .slot = offset, .count = stride};
 }
 
+Op thread_exit_op(std::uint8_t thread) { return {.kind = OpKind::kThreadExit, .thread = thread}; }
+Op on_thread(Op op, std::uint8_t thread) {
+  op.thread = thread;
+  return op;
+}
+
 }  // namespace shadowheap

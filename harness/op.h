@@ -19,8 +19,14 @@ enum class OpKind : std::uint8_t {
   kCheckAll,     // verify every live block
   kAllocMany,    // `count` times allocate(size, align): deep states from short inputs
   kFreeEvery,    // free the live blocks whose slot is congruent to `offset` modulo `count`
-  kMaxValue = kFreeEvery,
+  kThreadExit,   // thread `thread` (1..7) ends; its next op runs on a fresh OS thread
+  kMaxValue = kThreadExit,
 };
+
+// Ops carry a thread: 0 (the interpreter's own) or a worker 1..kMaxThreads - 1. For an allocator
+// that declares thread safety, each op runs on its thread, one op at a time in trace order (a
+// hand-over, not a race); for any other allocator every op runs on thread 0.
+constexpr std::uint8_t kMaxThreads = 8;
 
 struct Op {
   OpKind kind = OpKind::kCheckAll;
@@ -28,6 +34,7 @@ struct Op {
   std::uint8_t align_log2 = 0;  // alignment is 2^align_log2, 0..63
   std::uint32_t slot = 0;       // kFree, kRealloc, kFillUsable; kFreeEvery: offset
   std::uint32_t count = 0;      // kAllocMany: blocks; kFreeEvery: stride (>= 1)
+  std::uint8_t thread = 0;      // the thread it runs on (see kMaxThreads)
 
   std::uint64_t align() const { return std::uint64_t{1} << align_log2; }
   friend bool operator==(const Op&, const Op&) = default;
@@ -40,6 +47,9 @@ Op fill_usable_op(std::uint32_t slot);
 Op check_all_op();
 Op alloc_many_op(std::uint32_t count, std::uint64_t size, std::uint64_t align = 1);
 Op free_every_op(std::uint32_t stride, std::uint32_t offset);
+Op thread_exit_op(std::uint8_t thread);
+// `op` on thread `thread`.
+Op on_thread(Op op, std::uint8_t thread);
 
 // log2 of a power of two.
 std::uint8_t log2_exact(std::uint64_t pow2);

@@ -16,7 +16,7 @@ struct Syntax {
 };
 
 // A constant table, so that printing an op allocates nothing (the crash reporter prints ops).
-constexpr std::array<Syntax, 8> kSyntax = {{
+constexpr std::array<Syntax, 9> kSyntax = {{
     {OpKind::kAlloc, "alloc", 2, {Field::kSize, Field::kAlign}},
     {OpKind::kAllocZeroed, "alloc_zeroed", 2, {Field::kSize, Field::kAlign}},
     {OpKind::kFree, "free", 1, {Field::kSlot}},
@@ -25,6 +25,7 @@ constexpr std::array<Syntax, 8> kSyntax = {{
     {OpKind::kCheckAll, "check_all", 0, {}},
     {OpKind::kAllocMany, "alloc_many", 3, {Field::kCount, Field::kSize, Field::kAlign}},
     {OpKind::kFreeEvery, "free_every", 2, {Field::kStride, Field::kOffset}},
+    {OpKind::kThreadExit, "thread_exit", 0, {}},
 }};
 
 std::string_view field_name(Field f) {
@@ -112,8 +113,21 @@ std::string parse_line(const std::vector<std::string_view>& w, Op* op) {
     if (candidate.name == w[0]) s = &candidate;
   if (s == nullptr) return "unknown op '" + std::string(w[0]) + "'";
   *op = Op{.kind = s->kind};
-  if (w.size() - 1 != s->arity)
-    return std::string(s->name) + " takes " + std::to_string(s->arity) + " fields";
+  // Then an optional thread=K (required by thread_exit).
+  std::size_t given = w.size() - 1;
+  if (given == s->arity + 1 && w.back().substr(0, 7) == "thread=") {
+    std::uint64_t k;
+    if (!parse_number(w.back().substr(7), &k) || k >= kMaxThreads)
+      return "thread must be 0.." + std::to_string(kMaxThreads - 1) + ", got '" +
+             std::string(w.back()) + "'";
+    op->thread = static_cast<std::uint8_t>(k);
+    --given;
+  }
+  if (given != s->arity)
+    return std::string(s->name) + " takes " + std::to_string(s->arity) + " fields" +
+           " (and an optional thread=K)";
+  if (s->kind == OpKind::kThreadExit && op->thread == 0)
+    return "thread_exit needs thread=1.." + std::to_string(kMaxThreads - 1);
   for (std::size_t i = 0; i < s->arity; ++i) {
     std::string_view want = field_name(s->fields[i]);
     std::string_view word = w[i + 1];
@@ -136,6 +150,7 @@ void write_op(TextSink& out, const Op& op) {
       out.text(" ").text(field_name(s.fields[i])).text("=");
       number(out, get(op, s.fields[i]));
     }
+    if (op.thread != 0) out.text(" thread=").dec(op.thread);
     return;
   }
   out.text("invalid_op");

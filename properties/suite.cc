@@ -211,6 +211,40 @@ void deep_size_class_states(const std::string& allocator) {
   run(allocator, ops);
 }
 
+// For an allocator that declares thread safety, ops hop between threads one at a time: blocks
+// allocated on one thread are freed and reallocated on others, and threads end in between (their
+// caches abandoned or flushed, as the allocator does it). Other allocators run it on one thread.
+void cross_thread(const std::string& allocator) {
+  const Declared d = declared(allocator);
+  const auto n = *rc::gen::inRange(1, 48);
+  std::vector<Op> ops;
+  for (int i = 0; i < n; ++i) {
+    const auto k = static_cast<std::uint8_t>(*rc::gen::inRange(0, 4));
+    const auto slot = *rc::gen::inRange<std::uint32_t>(0, 64);
+    switch (*rc::gen::inRange(0, 6)) {
+      case 0:
+      case 1:
+        ops.push_back(on_thread(alloc_op(*small_sizes(), d.align, i % 3 == 0), k));
+        break;
+      case 2:
+        ops.push_back(on_thread(
+            alloc_many_op(*rc::gen::inRange<std::uint32_t>(1, 32), *small_sizes(), d.align), k));
+        break;
+      case 3:
+        ops.push_back(on_thread(free_op(slot), k));
+        break;
+      case 4:
+        ops.push_back(on_thread(realloc_op(slot, *small_sizes()), k));
+        break;
+      default:
+        if (k != 0) ops.push_back(thread_exit_op(k));
+        break;
+    }
+  }
+  ops.push_back(check_all_op());
+  run(allocator, ops);
+}
+
 }  // namespace
 
 void fail_property(const std::string& report, const Violation& v, std::uint64_t ops_run,
@@ -267,6 +301,7 @@ const std::vector<Property>& suite() {
       {"UsableRangeIsTheCallers", &usable_range},
       {"FailedReallocKeepsTheBlock", &failed_realloc},
       {"DeepSizeClassStates", &deep_size_class_states},
+      {"CrossThreadHandOver", &cross_thread},
   };
   return all;
 }

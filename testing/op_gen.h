@@ -24,4 +24,15 @@ inline rc::Gen<Op> arbitrary_op() {
       gen::apply(free_every_op, stride, slot));
 }
 
+// Any canonical op on any thread, or a thread_exit: traces of a thread-safe allocator.
+inline rc::Gen<Op> arbitrary_threaded_op() {
+  using namespace rc;
+  auto thread = gen::inRange<int>(0, kMaxThreads);
+  return gen::weightedOneOf<Op>(
+      {{6, gen::apply([](Op op, int k) { return on_thread(op, static_cast<std::uint8_t>(k)); },
+                      arbitrary_op(), thread)},
+       {1, gen::map(gen::inRange<int>(1, kMaxThreads),
+                    [](int k) { return thread_exit_op(static_cast<std::uint8_t>(k)); })}});
+}
+
 }  // namespace shadowheap::testing

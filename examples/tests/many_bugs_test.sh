@@ -9,7 +9,7 @@ rm -rf "$work" && mkdir -p "$work"
 fail() { echo "FAIL: $1"; cat "$2"; exit 1; }
 
 s=0
-"$root/ci/fuzz.sh" --plugin "$lib" --no-build --time 10 --jobs 1 --minimize-time 2 \
+"$root/ci/fuzz.sh" --plugin "$lib" --no-build --time 8 --jobs 1 --minimize-time 1 \
   --out "$work/out" >"$work/run.log" 2>&1 || s=$?
 [ $s -eq 1 ] || fail "the run exited $s, not 1" "$work/run.log"
 grep -q '^=== violation in plugin: misaligned in ' "$work/run.log" ||

@@ -3,9 +3,14 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <vector>
 
 #include "allocators/asan_hooks.h"
 #include "harness/asan.h"
@@ -178,6 +183,86 @@ TEST(PositiveControl, LiveBlockPoisoned) {
   Violation v = expect_violation(a, "alloc size=32 align=8\nalloc size=48 align=8\ncheck_all");
   asan_unpoison(a.arena_, 32);
   EXPECT_EQ(v.kind, ViolationKind::kLiveBlockPoisoned);
+}
+
+// A thread-safe allocator with per-thread caches and the commonest real thread bug: a block freed
+// by a thread other than the one that allocated it goes back to its owner's cache and to the
+// shared list as well, so it is handed out twice. Found only when ops run on their threads.
+class CrossThreadCache : public Allocator {
+ public:
+  CrossThreadCache() { traits_.thread_safe = true; }
+  const AllocatorTraits& traits() const override { return traits_; }
+  void* allocate(std::size_t size, std::size_t align) override {
+    if (size > 64 || align > 16) return nullptr;
+    std::lock_guard lock(m_);
+    auto& cache = caches_[std::this_thread::get_id()];
+    void* p = nullptr;
+    if (!cache.empty()) {
+      p = cache.back();
+      cache.pop_back();
+    } else if (!shared_.empty()) {
+      p = shared_.back();
+      shared_.pop_back();
+    } else if (used_ < sizeof arena_ / 64) {
+      p = arena_[used_++];
+    }
+    if (p != nullptr) owner_[p] = std::this_thread::get_id();
+    return p;
+  }
+  void deallocate(void* p, std::size_t, std::size_t) override {
+    std::lock_guard lock(m_);
+    const auto owner = owner_[p];
+    caches_[owner].push_back(p);
+    if (owner != std::this_thread::get_id()) shared_.push_back(p);  // the bug: in two lists
+  }
+
+ private:
+  AllocatorTraits traits_;
+  std::mutex m_;
+  alignas(64) unsigned char arena_[64][64];
+  std::size_t used_ = 0;
+  std::map<std::thread::id, std::vector<void*>> caches_;
+  std::vector<void*> shared_;
+  std::map<void*, std::thread::id> owner_;
+};
+
+TEST(PositiveControl, CrossThreadFreeHandedOutTwice) {
+  CrossThreadCache a;
+  const Violation v = expect_violation(a,
+                                       "alloc size=16 align=8 thread=1\n"
+                                       "free slot=0 thread=2\n"
+                                       "alloc size=16 align=8 thread=1\n"
+                                       "alloc size=16 align=8 thread=2\n");
+  EXPECT_EQ(v.kind, ViolationKind::kOverlap);
+  EXPECT_EQ(v.op_index, 3u);
+  // The same ops on one thread: no violation, so the threads are what exposed it.
+  CrossThreadCache b;
+  ParsedTrace one = parse_trace(
+      "alloc size=16 align=8\nfree slot=0\nalloc size=16 align=8\n"
+      "alloc size=16 align=8\n");
+  EXPECT_TRUE(run_ops(b, "positive_control", one.ops).passed());
+}
+
+TEST(Interpreter, OpsRunOnTheirThreadsAndThreadExitEndsOne) {
+  // A number per OS thread (thread ids may be reused after a join; these are not).
+  static std::atomic<int> threads{0};
+  struct Recorder : CrossThreadCache {
+    void* allocate(std::size_t size, std::size_t align) override {
+      thread_local const int serial = ++threads;
+      seen.push_back(serial);
+      return CrossThreadCache::allocate(size, align);
+    }
+    std::vector<int> seen;
+  } a;
+  ParsedTrace t = parse_trace(
+      "alloc size=8 align=8\nalloc size=8 align=8 thread=3\nalloc size=8 align=8 thread=3\n"
+      "thread_exit thread=3\nalloc size=8 align=8 thread=3\n");
+  ASSERT_TRUE(run_ops(a, "positive_control", t.ops).passed());
+  ASSERT_EQ(a.seen.size(), 4u);
+  EXPECT_NE(a.seen[1], a.seen[0]);  // thread 3 is not the interpreter's own
+  EXPECT_EQ(a.seen[1], a.seen[2]);  // the same worker, op after op
+  EXPECT_NE(a.seen[3], a.seen[1]);  // a fresh thread after thread_exit
+  EXPECT_NE(a.seen[3], a.seen[0]);
 }
 
 // An allocator whose traits ask for its output to be watched (plugins) and that prints.
