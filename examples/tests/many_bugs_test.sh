@@ -9,7 +9,7 @@ rm -rf "$work" && mkdir -p "$work"
 fail() { echo "FAIL: $1"; cat "$2"; exit 1; }
 
 s=0
-"$root/ci/fuzz.sh" --plugin "$lib" --no-build --time 8 --jobs 1 --minimize-time 1 \
+"$root/ci/fuzz.sh" --plugin "$lib" --no-build --time 8 --jobs 1 --minimize-time 0 \
   --out "$work/out" >"$work/run.log" 2>&1 || s=$?
 [ $s -eq 1 ] || fail "the run exited $s, not 1" "$work/run.log"
 grep -q '^=== violation in plugin: misaligned in ' "$work/run.log" ||
@@ -21,7 +21,7 @@ reproducers=$(grep -c '^signature: .* (the reproducer shows the same)' "$work/ru
 grep -E '^=== violation in plugin: ' "$work/run.log"
 
 s=0
-"$root/ci/fuzz.sh" --plugin "$lib" --no-build --time 10 --jobs 1 --minimize-time 0 \
+"$root/ci/fuzz.sh" --plugin "$lib" --no-build --time 5 --jobs 1 --minimize-time 0 \
   --stop-at-first --out "$work/first" >"$work/first.log" 2>&1 || s=$?
 [ $s -eq 1 ] || fail "the --stop-at-first run exited $s, not 1" "$work/first.log"
 n=$(grep -c '^=== violation in plugin: ' "$work/first.log")

@@ -11,7 +11,7 @@ root=$1 buggy=$2 good=$3 work=$4
 rm -rf "$work" && mkdir -p "$work"
 lib=$work/libmine.so
 fuzz() {
-  "$root/ci/fuzz.sh" --plugin "$1" --no-build --time 5 --jobs 1 --minimize-time 5 --stop-at-first \
+  "$root/ci/fuzz.sh" --plugin "$1" --no-build --time 5 --jobs 1 --minimize-time 2 --stop-at-first \
     --out "$work/out" >"$work/$2.log" 2>&1
 }
 fail() { echo "FAIL: $1"; cat "$2"; exit 1; }
