@@ -78,8 +78,17 @@ void watch(std::uint64_t limit) {
   }
 }
 
+// Returns once the thread runs: its start-up allocates (under ASan, inside the sanitizer's
+// allocator), and a fork() meanwhile would hand the child an allocator locked for good.
 void start_watchdog_thread() {
-  if (const std::uint64_t limit = op_time_limit(); limit != 0) std::thread(watch, limit).detach();
+  const std::uint64_t limit = op_time_limit();
+  if (limit == 0) return;
+  std::atomic<bool> running{false};
+  std::thread([&running, limit] {
+    running = true;
+    watch(limit);
+  }).detach();
+  while (!running) std::this_thread::yield();
 }
 
 }  // namespace
