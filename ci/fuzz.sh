@@ -137,12 +137,6 @@ artifacts() {
     -o -name 'leak-*' \) 2>/dev/null | sort
 }
 
-# The violation kind an input shows when it runs alone, or "none".
-kind_of() {
-  { "$replay" --allocator "$1" --bytes "$2" 2>&1 || true; } |
-    sed -n 's/^shadowheap: VIOLATION \([a-z_]*\).*/\1/p' | head -n1 | grep . || echo none
-}
-
 # The bug an input shows when it runs alone: "KIND in OP" (harness/violation.h's signature), with
 # the sanitizer's crash frame for crashes ("crash in free at SEGV in my_free"); or "none".
 signature_of() {
@@ -163,13 +157,13 @@ signature_of() {
 for t in "${targets[@]}"; do
   k=$(key_of "$t")
   for crash in $(artifacts "$out/crashes/$k"); do
-    kind=$(kind_of "$t" "$crash")
-    if [ "$kind" = none ]; then
+    sig=$(signature_of "$t" "$crash")
+    if [ "$sig" = none ]; then
       mkdir -p "$out/crashes/$k/fixed"
       mv "$crash" "$out/crashes/$k/fixed/"
       echo "=== $t: earlier violation $(basename "$crash") is FIXED (no violation now; kept in $out/crashes/$k/fixed/)"
     else
-      echo "=== $t: earlier violation $(basename "$crash") is STILL FAILING ($kind)"
+      echo "=== $t: earlier violation $(basename "$crash") is STILL FAILING ($sig)"
     fi
   done
 done

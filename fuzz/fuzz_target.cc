@@ -117,11 +117,7 @@ bool keep_going(const shadowheap::RunResult& r, const std::uint8_t* data, std::s
 }
 
 void add(const shadowheap::InterpreterStats& s) {
-  g_totals.ops += s.ops;
-  g_totals.calls += s.calls;
-  g_totals.null_results += s.null_results;
-  g_totals.above_max_align += s.above_max_align;
-  g_totals.above_capacity += s.above_capacity;
+  g_totals += s;
   for (auto& m : modules()) shadowheap::fuzz::accumulate(m);
 }
 

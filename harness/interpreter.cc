@@ -59,7 +59,10 @@ std::atomic<Interpreter*> g_current{nullptr};  // the interpreter the crash repo
 }  // namespace
 
 Interpreter::Interpreter(Allocator& allocator, std::string name, InterpreterOptions options)
-    : allocator_(allocator), name_(std::move(name)), options_(options) {
+    : allocator_(allocator),
+      traits_(allocator.traits()),
+      name_(std::move(name)),
+      options_(options) {
   g_current = this;
 }
 
@@ -96,10 +99,14 @@ struct Interpreter::OpThread {
   }
 };
 
-void Interpreter::run_on(std::uint8_t k, const std::function<void()>& body) {
-  if (k == 0 || k >= kMaxThreads || !allocator_.traits().thread_safe) return body();
+std::optional<Violation> Interpreter::apply_on_thread(const Op& op) {
+  const std::uint8_t k = op.thread;
+  if (k == 0 || k >= kMaxThreads || !traits_.thread_safe) return apply(op);
   if (!threads_[k]) threads_[k] = std::make_unique<OpThread>();
+  std::optional<Violation> v;
+  const std::function<void()> body = [&] { v = apply(op); };
   threads_[k]->run(body);
+  return v;
 }
 
 Interpreter::~Interpreter() {
@@ -178,11 +185,11 @@ std::optional<Violation> Interpreter::step(const Op& given) {
   InOp in_op;
   ++stats_.ops;
   std::optional<Violation> v;
-  OutputGuard guard(allocator_.traits().watch_output);
+  OutputGuard guard(traits_.watch_output);
   if (op.kind == OpKind::kThreadExit && op.thread < kMaxThreads)
     threads_[op.thread].reset();  // joined here, not on itself
   else
-    run_on(op.thread, [&] { v = apply(op); });
+    v = apply_on_thread(op);
   check_output(guard, &v);
   if (!v && options_.check_every != 0 && ++since_check_ >= options_.check_every) {
     since_check_ = 0;
@@ -236,7 +243,7 @@ std::optional<Violation> Interpreter::finish() {
   InOp in_op;
   finishing_ = true;
   std::optional<Violation> v = check_all();
-  OutputGuard guard(allocator_.traits().watch_output);
+  OutputGuard guard(traits_.watch_output);
   while (!v && shadow_.live_count() > 0) v = free_block(*shadow_.at_slot(0));
   check_output(guard, &v);
   if (v) v->op_index = history_.size();
@@ -266,7 +273,7 @@ std::optional<Violation> Interpreter::admit(std::uintptr_t p, std::uint64_t size
                                        : " (its reported usable range, " +
                                              std::to_string(other->extent) + " bytes)"));
   }
-  const std::size_t capacity = allocator_.traits().capacity;
+  const std::size_t capacity = traits_.capacity;
   if (capacity != 0 && live_bytes_after > capacity)
     return violation(ViolationKind::kCapacityExceeded,
                      "block " + what() + " brings live bytes to " +
@@ -333,9 +340,8 @@ std::optional<Violation> Interpreter::allocate(std::uint64_t size, std::uint8_t 
 }
 
 void Interpreter::count_declared_refusals(std::uint64_t size, std::uint64_t align) {
-  const AllocatorTraits& t = allocator_.traits();
-  if (align > t.max_align) ++stats_.above_max_align;
-  if (t.capacity != 0 && size > t.capacity) ++stats_.above_capacity;
+  if (align > traits_.max_align) ++stats_.above_max_align;
+  if (traits_.capacity != 0 && size > traits_.capacity) ++stats_.above_capacity;
 }
 
 std::optional<Violation> Interpreter::free_block(const Block& b) {
@@ -462,7 +468,7 @@ void Interpreter::fill(const Block& b) const {
 }
 
 std::optional<Violation> Interpreter::check_poisoned(std::uintptr_t p, std::uint64_t size) const {
-  if (!allocator_.traits().poisons_free) return std::nullopt;
+  if (!traits_.poisons_free) return std::nullopt;
   // The first 16 bytes may hold the allocator's free-list links; the rest must be poisoned.
   // ASan shadows 8-byte granules, and a granule the next block shares cannot be poisoned, so
   // the byte checked is the last one of the last granule wholly inside the freed block.

@@ -33,6 +33,15 @@ struct InterpreterStats {
   // Requests the allocator's own declarations let it refuse: an alignment above max_align, a
   // size above capacity. A run made mostly of these never exercised the allocator.
   std::uint64_t above_max_align = 0, above_capacity = 0;
+
+  InterpreterStats& operator+=(const InterpreterStats& o) {
+    ops += o.ops;
+    calls += o.calls;
+    null_results += o.null_results;
+    above_max_align += o.above_max_align;
+    above_capacity += o.above_capacity;
+    return *this;
+  }
 };
 
 class Interpreter {
@@ -92,6 +101,7 @@ class Interpreter {
   std::optional<Violation> check_poisoned(std::uintptr_t p, std::uint64_t size) const;
 
   Allocator& allocator_;
+  const AllocatorTraits& traits_;
   std::string name_;
   InterpreterOptions options_;
   ShadowHeap shadow_;
@@ -107,8 +117,9 @@ class Interpreter {
   // Worker threads 1..kMaxThreads - 1, started at their first op (thread-safe allocators only).
   struct OpThread;
   std::array<std::unique_ptr<OpThread>, kMaxThreads> threads_;
-  // Runs `body` on op thread `k` (0: this one) and waits for it.
-  void run_on(std::uint8_t k, const std::function<void()>& body);
+  // apply(op) on op thread op.thread (this one for thread 0 and for allocators that are not
+  // thread-safe), waiting for it.
+  std::optional<Violation> apply_on_thread(const Op& op);
   // Bumps progress_ for the scope of one op; plain loads and stores, no locked instruction.
   struct InOp {
     InOp() { bump(); }

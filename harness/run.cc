@@ -61,7 +61,8 @@ namespace {
 // during it, and the next case forks a new one.
 struct Reply {
   std::uint8_t has_violation, kind;
-  std::uint64_t op_index, stats[5];
+  std::uint64_t op_index;
+  InterpreterStats stats;
   std::uint32_t detail_len, report_len, error_len;
 };
 
@@ -107,14 +108,11 @@ bool recv_string(int fd, std::uint32_t n, std::string* out) {
     if (ftruncate(out, 0) != 0 || lseek(out, 0, SEEK_SET) != 0) _exit(3);
     const RunResult r = run_ops(name, ops);
     std::fflush(nullptr);
-    const InterpreterStats& s = r.stats;
     Reply reply = {};
     reply.has_violation = r.violation.has_value();
     reply.kind = r.violation ? static_cast<std::uint8_t>(r.violation->kind) : 0;
     reply.op_index = r.violation ? r.violation->op_index : 0;
-    const std::uint64_t stats[5] = {s.ops, s.calls, s.null_results, s.above_max_align,
-                                    s.above_capacity};
-    std::memcpy(reply.stats, stats, sizeof stats);
+    reply.stats = r.stats;
     const std::string detail = r.violation ? r.violation->detail : "";
     reply.detail_len = static_cast<std::uint32_t>(detail.size());
     reply.report_len = static_cast<std::uint32_t>(r.report.size());
@@ -209,12 +207,7 @@ RunResult run_ops_in_child(std::string_view name, const std::vector<Op>& ops) {
       recv_all(w.sock, &reply, sizeof reply) && recv_string(w.sock, reply.detail_len, &detail) &&
       recv_string(w.sock, reply.report_len, &result.report) &&
       recv_string(w.sock, reply.error_len, &result.error)) {
-    const std::uint64_t* s = reply.stats;
-    result.stats = {.ops = s[0],
-                    .calls = s[1],
-                    .null_results = s[2],
-                    .above_max_align = s[3],
-                    .above_capacity = s[4]};
+    result.stats = reply.stats;
     if (reply.has_violation) {
       Violation v;
       v.kind = reply.kind <= static_cast<std::uint8_t>(ViolationKind::kMaxValue)

@@ -20,12 +20,7 @@ std::uint64_t g_runs = 0;
 bool g_failed_once = false;
 Exercise g_exercise;
 
-void count(const InterpreterStats& s) {
-  g_exercise.calls += s.calls;
-  g_exercise.nulls += s.null_results;
-  g_exercise.above_max_align += s.above_max_align;
-  g_exercise.above_capacity += s.above_capacity;
-}
+void count(const InterpreterStats& s) { g_exercise += s; }
 
 std::unique_ptr<Allocator> make(const std::string& allocator) {
   const RegisteredAllocator* entry = find_allocator(allocator);
@@ -266,11 +261,11 @@ LastFailure& last_failure() {
 const Exercise& exercised() { return g_exercise; }
 
 std::string vacuity(const Exercise& e, std::uint64_t max_align, std::uint64_t capacity) {
-  if (e.calls > 0 && (e.calls - e.nulls) * 10 >= e.calls) return "";
-  std::string why = e.calls == 0
-                        ? "vacuous: the property never called the allocator"
-                        : "vacuous: the allocator answered NULL to " + std::to_string(e.nulls) +
-                              " of " + std::to_string(e.calls) + " calls";
+  if (e.calls > 0 && (e.calls - e.null_results) * 10 >= e.calls) return "";
+  std::string why = e.calls == 0 ? "vacuous: the property never called the allocator"
+                                 : "vacuous: the allocator answered NULL to " +
+                                       std::to_string(e.null_results) + " of " +
+                                       std::to_string(e.calls) + " calls";
   if (e.above_max_align > 0)
     why += "; " + std::to_string(e.above_max_align) +
            " asked for an alignment above its declared max_align " + std::to_string(max_align);

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/interpreter.h"
 #include "harness/violation.h"
 
 namespace shadowheap::properties {
@@ -33,9 +34,7 @@ LastFailure& last_failure();
 
 // How much the runs of a property reached the allocator: its calls, the NULLs it answered, and
 // how many of those requests its declarations allowed it to refuse.
-struct Exercise {
-  std::uint64_t calls = 0, nulls = 0, above_max_align = 0, above_capacity = 0;
-};
+using Exercise = InterpreterStats;
 const Exercise& exercised();
 // Empty if the property exercised the allocator (called it, and at least 10 % of the calls
 // succeeded); otherwise why not, naming the declaration (max_align, capacity) responsible.

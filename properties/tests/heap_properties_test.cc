@@ -27,7 +27,8 @@ TEST_P(HeapProperties, Passes) {
   const Exercise& e = exercised();
   std::printf("[ exercised] %s %s: %llu calls, %llu null (%.1f%%)\n", property.name,
               allocator.c_str(), static_cast<unsigned long long>(e.calls),
-              static_cast<unsigned long long>(e.nulls), e.calls ? 100.0 * e.nulls / e.calls : 0.0);
+              static_cast<unsigned long long>(e.null_results),
+              e.calls ? 100.0 * e.null_results / e.calls : 0.0);
   const auto instance = find_allocator(allocator)->make();
   ASSERT_NE(instance, nullptr);
   const std::string why = vacuity(e, instance->traits().max_align, instance->traits().capacity);
@@ -35,15 +36,16 @@ TEST_P(HeapProperties, Passes) {
 }
 
 TEST(Vacuity, NamesTheDeclarationThatCausedIt) {
-  EXPECT_EQ(vacuity({.calls = 100, .nulls = 89}, 8, 0), "");
+  EXPECT_EQ(vacuity({.calls = 100, .null_results = 89}, 8, 0), "");
   EXPECT_NE(vacuity({}, 8, 0).find("never called the allocator"), std::string::npos);
-  const std::string why = vacuity({.calls = 100, .nulls = 95, .above_max_align = 90}, 4, 0);
+  const std::string why = vacuity({.calls = 100, .null_results = 95, .above_max_align = 90}, 4, 0);
   EXPECT_NE(why.find("NULL to 95 of 100 calls; 90 asked for an alignment above its declared "
                      "max_align 4"),
             std::string::npos)
       << why;
-  EXPECT_NE(vacuity({.calls = 10, .nulls = 10, .above_capacity = 3}, 8, 64).find("capacity 64"),
-            std::string::npos);
+  EXPECT_NE(
+      vacuity({.calls = 10, .null_results = 10, .above_capacity = 3}, 8, 64).find("capacity 64"),
+      std::string::npos);
 }
 
 std::vector<std::string> allocator_names() {
