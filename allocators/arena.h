@@ -1,9 +1,20 @@
-// The memory a hand-written allocator owns: one region mapped on creation (backed lazily, so a
-// large arena costs nothing until touched) and unmapped on destruction.
+// The memory a hand-written allocator owns: one region, backed lazily (a large arena costs
+// nothing until touched).
 //
-// ASan bookkeeping is kept cheap enough for one arena per fuzz input: only memory below the
-// high-water mark (the highest byte ever handed out) is ever poisoned, so memory never used is
-// never shadowed, and destruction unpoisons only up to that mark.
+// What an arena costs a fuzz input is bounded by the blocks it hands out, not by their sizes
+// (a page fault costs as much as writing 60 resident pages, so the aim is to fault rarely):
+//   - Mappings are reused: a destroyed arena's mapping goes back to a small process-wide cache
+//     with its memory as fresh from mmap: every page that may have been written (a page of a
+//     block handed out or of the allocator's metadata, or a page that became resident) is zeroed
+//     again, by writing it (up to kKeptPages of them, which stay resident) or by returning it to
+//     the kernel. The next instance sees nothing an earlier one left, and does not fault again on
+//     the pages every input touches.
+//   - ASan: only memory below the high-water mark (the highest byte ever handed out) is ever
+//     poisoned. A free range up to 2 * kPoisonEdge is poisoned whole; a larger one in its first and
+//     last kPoisonEdge bytes only, so the allocator's stray writes are caught near the ends of free
+//     ranges and anywhere in small ones. The arena remembers which pages hold poison, so handing a
+//     block out unpoisons only those.
+//   - zero() clears a large block by returning its pages to the kernel.
 #pragma once
 
 #include <sys/mman.h>
@@ -11,28 +22,27 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <vector>
 
 #include "allocators/asan_hooks.h"
 
 namespace shadowheap {
 
+inline std::uintptr_t align_up(std::uintptr_t x, std::size_t align) {
+  return (x + align - 1) & ~(std::uintptr_t{align} - 1);
+}
+
 class Arena {
  public:
+  static constexpr std::size_t kPage = 4096;
+  static constexpr std::size_t kPoisonEdge = 16 << 10;
+  static constexpr std::size_t kZeroByPages = 1 << 20;  // below this, memset beats refaulting
+  static constexpr std::size_t kKeptPages = 256;
+
   // `align` is a power of two; the base is aligned to max(align, page).
-  explicit Arena(std::size_t size, std::size_t align = 4096) : size_(size) {
-    raw_size_ = size + (align > 4096 ? align : 0);
-    void* raw = mmap(nullptr, raw_size_, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (raw == MAP_FAILED) return;
-    raw_ = static_cast<unsigned char*>(raw);
-    auto at = reinterpret_cast<std::uintptr_t>(raw_);
-    base_ = reinterpret_cast<unsigned char*>((at + align - 1) & ~(std::uintptr_t{align} - 1));
-  }
-  ~Arena() {
-    if (raw_ == nullptr) return;
-    asan_unpoison(base_, high_);
-    munmap(raw_, raw_size_);
-  }
+  explicit Arena(std::size_t size, std::size_t align = kPage);
+  ~Arena();
   Arena(const Arena&) = delete;
   Arena& operator=(const Arena&) = delete;
 
@@ -49,28 +59,52 @@ class Arena {
     if (from >= size_) return;
     n = std::min(n, size_ - from);
     high_ = std::max(high_, from + n);
-    asan_unpoison(p, n);
+    mark(dirty_pages_, from, from + n);
+    unpoison_range(from, from + n);
   }
   // Makes [p, p + n) addressable for the allocator's own metadata, without moving the mark.
   void unpoison_meta(const void* p, std::size_t n) {
-    if (offset(p) < high_) asan_unpoison(p, std::min(n, size_ - offset(p)));
-  }
-  // Marks [p, p + n) free: poisoned, where it lies below the high-water mark.
-  void poison(const void* p, std::size_t n) {
     const std::size_t from = offset(p);
-    if (from < high_) asan_poison(p, std::min(n, high_ - from));
+    if (from >= size_) return;
+    n = std::min(n, size_ - from);
+    mark(dirty_pages_, from, from + n);
+    if (from < high_) asan_unpoison(p, n);
   }
+  // Marks [p, p + n) free: poisoned (see above), where it lies below the high-water mark.
+  void poison(const void* p, std::size_t n) {
+    if (!kAsan) return;
+    const std::size_t from = offset(p);
+    if (from >= high_) return;
+    n = std::min(n, high_ - from);
+    if (n <= 2 * kPoisonEdge) return poison_range(from, from + n);
+    poison_range(from, from + kPoisonEdge);
+    poison_range(from + n - kPoisonEdge, from + n);
+  }
+  // Zeroes [p, p + n) and returns p (an allocator's allocate_zeroed). A range of kZeroByPages or
+  // more gives its whole pages back to the kernel (a private anonymous page reads as zero
+  // afterwards), as general-purpose mallocs do for a large calloc. Only the partial pages at the
+  // ends, and what lies outside the arena (a wrong size, a bug under test), are written.
+  void* zero(void* p, std::size_t n);
 
  private:
+  using PageSet = std::vector<std::uint64_t>;  // bit i: page i
+  static void mark(PageSet& set, std::size_t from, std::size_t to) {
+    if (from >= to) return;
+    for (std::size_t page = from / kPage; page <= (to - 1) / kPage; ++page)
+      set[page / 64] |= std::uint64_t{1} << (page % 64);
+  }
+  void poison_range(std::size_t from, std::size_t to);
+  void reset_mapping();  // see arena.cc
+  void unpoison_range(std::size_t from, std::size_t to);
+
   unsigned char* raw_ = nullptr;
   unsigned char* base_ = nullptr;
   std::size_t raw_size_ = 0;
   std::size_t size_ = 0;
   std::size_t high_ = 0;
+  PageSet dirty_pages_;      // may hold bytes other than zero
+  PageSet resident_before_;  // of the mapping (from raw_): resident, and zero, when taken
+  PageSet poisoned_pages_;   // may hold poisoned bytes (ASan)
 };
-
-inline std::uintptr_t align_up(std::uintptr_t x, std::size_t align) {
-  return (x + align - 1) & ~(std::uintptr_t{align} - 1);
-}
 
 }  // namespace shadowheap

@@ -54,6 +54,10 @@ class BuddyAllocator final : public Allocator {
     return hand_out(at, size, order);
   }
 
+  void* allocate_zeroed(std::size_t size, std::size_t align) override {
+    return arena_.zero(allocate(size, align), size);
+  }
+
   void deallocate(void* p, std::size_t size, std::size_t align) override {
     release(offset(p), order_for(size, align));
   }
@@ -101,6 +105,8 @@ class BuddyAllocator final : public Allocator {
   }
 
   void release(std::size_t off, int k) {
+    arena_.poison(at(off), std::size_t{1} << k);  // itself first: a large merged block is
+                                                  // poisoned at its ends only (arena.h)
     while (k < kMaxOrder) {
       const std::size_t buddy = off ^ (std::size_t{1} << k);
       if (!is_free(buddy, k)) break;

@@ -43,6 +43,10 @@ class BumpAllocator final : public Allocator {
     return p;
   }
 
+  void* allocate_zeroed(std::size_t size, std::size_t align) override {
+    return arena_.zero(allocate(size, align), size);
+  }
+
   void deallocate(void* p, std::size_t size, std::size_t) override {
     arena_.poison(p, size);
     if (arena_.offset(p) == last_) {

@@ -68,9 +68,15 @@ class FreelistAllocator final : public Allocator {
     return nullptr;
   }
 
+  void* allocate_zeroed(std::size_t size, std::size_t align) override {
+    return arena_.zero(allocate(size, align), size);
+  }
+
   void deallocate(void* p, std::size_t, std::size_t) override {
     unsigned char* b = static_cast<unsigned char*>(p) - kHeader;
     std::size_t bs = header(b)->size;
+    arena_.poison(p, bs - kHeader - kFooter);  // itself first: a large merged range is poisoned
+                                               // at its ends only (arena.h)
     if (unsigned char* next = b + bs; next < end() && !header(next)->used) {
       unlink(next);
       bs += header(next)->size;

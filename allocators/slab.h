@@ -114,9 +114,8 @@ class SlabAllocator final : public Allocator {
     void* p = allocate(size, align);
     // BUG (kRecycledNotZeroed): "a block never handed out is fresh from mmap, so zero", though
     // its run may have served another class before.
-    if (p != nullptr && !(kBug == SlabBug::kRecycledNotZeroed && last_was_fresh_))
-      std::memset(p, 0, size);
-    return p;
+    if (kBug == SlabBug::kRecycledNotZeroed && last_was_fresh_) return p;
+    return arena_.zero(p, size);
   }
 
   std::size_t usable_size(const void* p) const override {

@@ -85,10 +85,15 @@ class TlsfAllocator final : public Allocator {
     return payload_of(b);
   }
 
+  void* allocate_zeroed(std::size_t size, std::size_t align) override {
+    return arena_.zero(allocate(size, align), size);
+  }
+
   void deallocate(void* p, std::size_t, std::size_t) override {
     Header* b = header_of(p);
     b->size_flags |= kFree;
     next_phys(b)->size_flags |= kPrevFree;
+    poison_free(b);  // the block itself first: a large merged range is poisoned at its ends only
     b = merge_next(merge_prev(b));
     next_phys(b)->prev_phys = b;
     poison_free(b);

@@ -469,18 +469,18 @@ void Interpreter::fill(const Block& b) const {
 
 std::optional<Violation> Interpreter::check_poisoned(std::uintptr_t p, std::uint64_t size) const {
   if (!traits_.poisons_free) return std::nullopt;
-  // The first 16 bytes may hold the allocator's free-list links; the rest must be poisoned.
-  // ASan shadows 8-byte granules, and a granule the next block shares cannot be poisoned, so
-  // the byte checked is the last one of the last granule wholly inside the freed block.
+  // The first 16 bytes may hold the allocator's free-list links; the bytes after them must be
+  // poisoned (a large free range may be poisoned at its ends only: allocators/arena.h). ASan
+  // shadows 8-byte granules, so the byte checked is the first of the first granule after the
+  // links that lies wholly inside the freed block.
   if (!asan::enabled()) return std::nullopt;
-  const std::uintptr_t last = ((p + size) & ~std::uintptr_t{7}) - 1;
-  if (last < p + 16) return std::nullopt;
-  if (shadow_.first_overlap(last & ~std::uintptr_t{7}, 8) != nullptr)
-    return std::nullopt;  // already handed out again
-  if (asan::is_poisoned(last)) return std::nullopt;
+  const std::uintptr_t first = (p + 16 + 7) & ~std::uintptr_t{7};
+  if (size < 24 || first + 8 > p + size) return std::nullopt;
+  if (shadow_.first_overlap(first, 8) != nullptr) return std::nullopt;  // handed out again
+  if (asan::is_poisoned(first)) return std::nullopt;
   return violation(ViolationKind::kFreedNotPoisoned,
                    "freed block " + hex_addr(p) + " size " + std::to_string(size) + ": byte " +
-                       std::to_string(last - p) + " is still addressable under ASan");
+                       std::to_string(first - p) + " is still addressable under ASan");
 }
 
 }  // namespace shadowheap

@@ -1,0 +1,152 @@
+#include "allocators/arena.h"
+
+#include <unistd.h>
+
+#include <array>
+#include <bit>
+#include <mutex>
+#include <utility>
+
+namespace shadowheap {
+namespace {
+
+struct Mapping {
+  void* p = nullptr;
+  std::size_t size = 0;
+};
+
+// A few mappings, enough for the arenas of the allocators alive at a time in one process; more
+// would only hold memory.
+constexpr std::size_t kCached = 4;
+
+std::mutex g_mutex;
+std::array<Mapping, kCached> g_cache;
+
+void* take_mapping(std::size_t size) {
+  {
+    std::lock_guard lock(g_mutex);
+    for (Mapping& m : g_cache)
+      if (m.p != nullptr && m.size == size) return std::exchange(m.p, nullptr);
+  }
+  void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                 -1, 0);
+  return p == MAP_FAILED ? nullptr : p;
+}
+
+void cache_or_unmap(void* p, std::size_t size) {
+  {
+    std::lock_guard lock(g_mutex);
+    for (Mapping& m : g_cache)
+      if (m.p == nullptr) {
+        m = {p, size};
+        return;
+      }
+  }
+  munmap(p, size);
+}
+
+}  // namespace
+
+// Every page of the mapping that may hold a byte other than zero reads as zero again: the pages
+// marked dirty, and the pages resident now that were not when the arena took the mapping (the
+// ones the allocator wrote without telling the arena). A page resident before and not marked was
+// zeroed when the mapping was given back last and written by no one since (a stray write there, a
+// bug under test, is the one thing this does not undo).
+void Arena::reset_mapping() {
+  const std::size_t pages = raw_size_ / kPage;
+  static thread_local std::vector<unsigned char> resident;
+  resident.resize(pages);
+  if (mincore(raw_, raw_size_, resident.data()) != 0) {
+    madvise(raw_, raw_size_, MADV_DONTNEED);
+    return;
+  }
+  const std::size_t shift = (base_ - raw_) / kPage;  // dirty pages count from base_
+  auto dirty = [&](std::size_t i) {
+    if (i < shift || i - shift >= size_ / kPage + 1) return false;
+    const std::size_t d = i - shift;
+    return (dirty_pages_[d / 64] >> (d % 64) & 1) != 0;
+  };
+  std::size_t written = 0;
+  for (std::size_t i = 0; i < pages; ++i) {
+    const bool now = (resident[i] & 1) != 0;
+    const bool before = (resident_before_[i / 64] >> (i % 64) & 1) != 0;
+    if (!now || (before && !dirty(i))) continue;
+    std::size_t j = i + 1;  // a run of pages to zero
+    while (j < pages && (resident[j] & 1) != 0 &&
+           (!(resident_before_[j / 64] >> (j % 64) & 1) || dirty(j)))
+      ++j;
+    unsigned char* at = raw_ + i * kPage;
+    const std::size_t n = j - i;
+    if (written + n <= kKeptPages) {
+      std::memset(at, 0, n * kPage);
+      written += n;
+    } else {
+      madvise(at, n * kPage, MADV_DONTNEED);
+    }
+    i = j - 1;
+  }
+}
+
+Arena::Arena(std::size_t size, std::size_t align) : size_(size) {
+  raw_size_ = align_up(size + (align > kPage ? align : 0), kPage);
+  raw_ = static_cast<unsigned char*>(take_mapping(raw_size_));
+  if (raw_ == nullptr) return;
+  base_ = reinterpret_cast<unsigned char*>(align_up(reinterpret_cast<std::uintptr_t>(raw_), align));
+  const std::size_t words = (size / kPage + 64) / 64;
+  dirty_pages_.assign(words, 0);
+  if (kAsan) poisoned_pages_.assign(words, 0);
+  // What is resident now was zeroed when the mapping was given back.
+  const std::size_t pages = raw_size_ / kPage;
+  std::vector<unsigned char> resident(pages);
+  resident_before_.assign((pages + 63) / 64, 0);
+  if (mincore(raw_, raw_size_, resident.data()) == 0)
+    for (std::size_t i = 0; i < pages; ++i)
+      if ((resident[i] & 1) != 0) resident_before_[i / 64] |= std::uint64_t{1} << (i % 64);
+}
+
+Arena::~Arena() {
+  if (raw_ == nullptr) return;
+  unpoison_range(0, high_);
+  reset_mapping();
+  cache_or_unmap(raw_, raw_size_);
+}
+
+void* Arena::zero(void* p, std::size_t n) {
+  if (p == nullptr) return p;
+  auto* b = static_cast<unsigned char*>(p);
+  const std::size_t from = offset(p);
+  if (n < kZeroByPages || from >= size_ || n > size_ - from) return std::memset(b, 0, n);
+  unsigned char* first = base_ + align_up(from, kPage);
+  unsigned char* last = base_ + ((from + n) & ~(kPage - 1));
+  std::memset(b, 0, first - b);
+  if (madvise(first, last - first, MADV_DONTNEED) != 0) std::memset(first, 0, last - first);
+  std::memset(last, 0, b + n - last);
+  return p;
+}
+
+void Arena::poison_range(std::size_t from, std::size_t to) {
+  if (from >= to) return;
+  asan_poison(base_ + from, to - from);
+  mark(poisoned_pages_, from, to);
+}
+
+// Unpoisons the pages of [from, to) that may hold poison; a page wholly inside is clean after.
+void Arena::unpoison_range(std::size_t from, std::size_t to) {
+  if (!kAsan || from >= to) return;
+  const std::size_t first = from / kPage, last = (to - 1) / kPage;
+  for (std::size_t w = first / 64; w <= last / 64; ++w) {
+    std::uint64_t bits = poisoned_pages_[w];
+    if (w == first / 64) bits &= ~std::uint64_t{0} << (first % 64);
+    if (w == last / 64 && last % 64 != 63) bits &= (std::uint64_t{1} << (last % 64 + 1)) - 1;
+    while (bits != 0) {
+      const std::size_t page = w * 64 + std::countr_zero(bits);
+      bits &= bits - 1;
+      const std::size_t s = std::max(from, page * kPage), e = std::min(to, (page + 1) * kPage);
+      asan_unpoison(base_ + s, e - s);
+      if (s == page * kPage && e == (page + 1) * kPage)
+        poisoned_pages_[w] &= ~(std::uint64_t{1} << (page % 64));
+    }
+  }
+}
+
+}  // namespace shadowheap

@@ -1,0 +1,72 @@
+// The arena: a reused mapping comes back as fresh from mmap, and its ASan bookkeeping holds what
+// arena.h says (poison at the ends of a large free range; every byte handed out addressable).
+#include "allocators/arena.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#ifdef SHADOWHEAP_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+
+namespace shadowheap {
+namespace {
+
+constexpr std::size_t kSize = 4 << 20;
+
+bool all_zero(const unsigned char* p, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i)
+    if (p[i] != 0) return false;
+  return true;
+}
+
+TEST(Arena, ReusedMappingReadsAsFresh) {
+  unsigned char* first = nullptr;
+  {
+    Arena a(kSize);
+    first = a.base();
+    ASSERT_NE(first, nullptr);
+    a.unpoison(first + 4096, 3 << 20);  // a block handed out and written in full
+    std::memset(first + 4096, 0xab, 3 << 20);
+    a.unpoison_meta(first + kSize - 64, 64);  // metadata at the far end
+    std::memset(first + kSize - 64, 0xcd, 64);
+    first[(3 << 20) + 8192] = 1;  // written without telling the arena (a page it did not touch)
+  }
+  Arena b(kSize);
+  ASSERT_EQ(b.base(), first) << "the mapping was not reused";
+  b.unpoison(b.base(), kSize);
+  EXPECT_TRUE(all_zero(b.base(), kSize));
+}
+
+TEST(Arena, ZeroClearsLargeAndSmallRanges) {
+  Arena a(kSize);
+  a.unpoison(a.base(), kSize);
+  std::memset(a.base(), 0x5a, kSize);
+  a.zero(a.base() + 100, 2 << 20);  // by pages, with partial pages at both ends
+  EXPECT_TRUE(all_zero(a.base() + 100, 2 << 20));
+  EXPECT_EQ(a.base()[99], 0x5a);
+  EXPECT_EQ(a.base()[100 + (2 << 20)], 0x5a);
+  a.zero(a.base() + (3 << 20), 1000);
+  EXPECT_TRUE(all_zero(a.base() + (3 << 20), 1000));
+}
+
+#ifdef SHADOWHEAP_ASAN
+TEST(Arena, PoisonsTheEndsOfLargeFreeRangesAndUnpoisonsWhatItHandsOut) {
+  Arena a(kSize);
+  unsigned char* p = a.base();
+  a.unpoison(p, kSize);
+  a.poison(p + 64, 1000);  // small: whole
+  EXPECT_TRUE(__asan_address_is_poisoned(p + 64 + 999));
+  a.poison(p + 8192, 1 << 20);  // large: its ends
+  EXPECT_TRUE(__asan_address_is_poisoned(p + 8192));
+  EXPECT_TRUE(__asan_address_is_poisoned(p + 8192 + Arena::kPoisonEdge - 1));
+  EXPECT_FALSE(__asan_address_is_poisoned(p + 8192 + Arena::kPoisonEdge));
+  EXPECT_TRUE(__asan_address_is_poisoned(p + 8192 + (1 << 20) - 1));
+  a.unpoison(p, kSize);
+  EXPECT_EQ(__asan_region_is_poisoned(p, kSize), nullptr);
+}
+#endif
+
+}  // namespace
+}  // namespace shadowheap
