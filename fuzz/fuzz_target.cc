@@ -93,9 +93,8 @@ void print_seen() {
 
 // Saves the first input of each signature; false if it cannot be saved (then the run must end
 // the old way, so that libFuzzer keeps the input).
-bool keep_going(const shadowheap::RunResult& r, const std::uint8_t* data, std::size_t size) {
-  const std::string signature =
-      shadowheap::signature(r.violation->kind, r.history, r.violation->op_index);
+bool keep_going(const shadowheap::RunResult& r, const std::string& signature,
+                const std::uint8_t* data, std::size_t size) {
   const std::uint64_t n = ++seen()[signature];
   if (n > 1) {
     if ((n & (n - 1)) == 0) print_seen(signature, n);  // in case the process dies later
@@ -154,14 +153,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const shadowheap::RunResult r =
       shadowheap::run_ops(*allocator, target().name, shadowheap::fuzz::decode(data, size));
   add(r.stats);
-  if (r.violation && g_only != nullptr &&
-      shadowheap::signature(r.violation->kind, r.history, r.violation->op_index) != g_only)
-    return -1;
-  // -1: libFuzzer keeps an input that shows a known bug out of the corpus.
-  if (r.violation && g_keep_going != nullptr && keep_going(r, data, size)) return -1;
-  if (r.violation) {
-    std::fputs(r.report.c_str(), stderr);
-    shadowheap::abort_reported();
+  if (!r.violation) return 0;
+  if (g_only != nullptr || g_keep_going != nullptr) {
+    const std::string signature =
+        shadowheap::signature(r.violation->kind, r.history, r.violation->op_index);
+    if (g_only != nullptr && signature != g_only) return -1;
+    // -1: libFuzzer keeps an input that shows a known bug out of the corpus.
+    if (g_keep_going != nullptr && keep_going(r, signature, data, size)) return -1;
   }
-  return 0;
+  std::fputs(r.report.c_str(), stderr);
+  shadowheap::abort_reported();
 }

@@ -475,7 +475,7 @@ std::optional<Violation> Interpreter::check_poisoned(std::uintptr_t p, std::uint
   // links that lies wholly inside the freed block.
   if (!asan::enabled()) return std::nullopt;
   const std::uintptr_t first = (p + 16 + 7) & ~std::uintptr_t{7};
-  if (size < 24 || first + 8 > p + size) return std::nullopt;
+  if (first + 8 > p + size) return std::nullopt;
   if (shadow_.first_overlap(first, 8) != nullptr) return std::nullopt;  // handed out again
   if (asan::is_poisoned(first)) return std::nullopt;
   return violation(ViolationKind::kFreedNotPoisoned,

@@ -33,18 +33,18 @@ RunResult run_ops(std::string_view name, const std::vector<Op>& ops,
 // names its library ("# plugin: PATH") loads it when no plugin is registered.
 std::string run_trace(std::string_view name, std::string_view trace);
 
-// The shell command that replays the trace file `trace_path` on `name`, as a user pastes it:
-// the replay tool set by the driver's main (absolute path), and for the plugin the library.
-// Registers the library at `path` as the allocator "plugin", unless one is (SHADOWHEAP_PLUGIN);
-// false, with `*error` saying why, when it cannot be loaded.
 // The same as run_ops(name, ops), in a child process: a crash, a hang (the crash reporter's
 // watchdog) or an exit inside the allocator becomes a violation of its kind in `violation`, with
 // what the child printed (its sanitizer and crash reports, the trace) as `report`, and this
 // process goes on. For drivers that must survive the allocator (properties over plugins).
 RunResult run_ops_in_child(std::string_view name, const std::vector<Op>& ops);
 
+// Registers the library at `path` as the allocator "plugin", unless one is (SHADOWHEAP_PLUGIN);
+// false, with `*error` saying why, when it cannot be loaded.
 bool register_plugin(const std::string& path, std::string* error);
 
+// The shell command that replays the trace file `trace_path` on `name`, as a user pastes it:
+// the replay tool set by the driver's main (absolute path), and for the plugin the library.
 std::string replay_command(std::string_view name, std::string_view trace_path);
 void set_replay_tool(std::string path);
 
