@@ -1,7 +1,6 @@
 #include "allocators/arena.h"
 
-#include <unistd.h>
-
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <mutex>
@@ -10,9 +9,11 @@
 namespace shadowheap {
 namespace {
 
+// A mapping and its pages that are resident (and zero): those cost no fault when touched again.
 struct Mapping {
   void* p = nullptr;
   std::size_t size = 0;
+  std::vector<std::uint64_t> resident;  // bit i: page i
 };
 
 // A few mappings, enough for the arenas of the allocators alive at a time in one process; more
@@ -22,30 +23,54 @@ constexpr std::size_t kCached = 4;
 std::mutex g_mutex;
 std::array<Mapping, kCached> g_cache;
 
-void* take_mapping(std::size_t size) {
+Mapping take_mapping(std::size_t size) {
   {
     std::lock_guard lock(g_mutex);
     for (Mapping& m : g_cache)
-      if (m.p != nullptr && m.size == size) return std::exchange(m.p, nullptr);
+      if (m.p != nullptr && m.size == size) return std::exchange(m, {});
   }
   void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
                  -1, 0);
-  return p == MAP_FAILED ? nullptr : p;
+  if (p == MAP_FAILED) return {};
+  return {p, size, std::vector<std::uint64_t>((size / Arena::kPage + 63) / 64, 0)};
 }
 
-void cache_or_unmap(void* p, std::size_t size) {
+void cache_or_unmap(Mapping m) {
   {
     std::lock_guard lock(g_mutex);
-    for (Mapping& m : g_cache)
-      if (m.p == nullptr) {
-        m = {p, size};
+    for (Mapping& slot : g_cache)
+      if (slot.p == nullptr) {
+        slot = std::move(m);
         return;
       }
   }
-  munmap(p, size);
+  munmap(m.p, m.size);
+}
+
+bool contains(const std::vector<std::uint64_t>& set, std::size_t i) {
+  return i / 64 < set.size() && (set[i / 64] >> (i % 64) & 1) != 0;
 }
 
 }  // namespace
+
+Arena::Arena(std::size_t size, std::size_t align) : size_(size) {
+  raw_size_ = align_up(size + (align > kPage ? align : 0), kPage);
+  Mapping m = take_mapping(raw_size_);
+  if (m.p == nullptr) return;
+  raw_ = static_cast<unsigned char*>(m.p);
+  resident_ = std::move(m.resident);
+  base_ = reinterpret_cast<unsigned char*>(align_up(reinterpret_cast<std::uintptr_t>(raw_), align));
+  const std::size_t words = (size / kPage + 64) / 64;
+  dirty_pages_.assign(words, 0);
+  if (kAsan) poisoned_pages_.assign(words, 0);
+}
+
+Arena::~Arena() {
+  if (raw_ == nullptr) return;
+  unpoison_range(0, high_);
+  reset_mapping();
+  cache_or_unmap({raw_, raw_size_, std::move(resident_)});
+}
 
 // Every page of the mapping that may hold a byte other than zero reads as zero again: the pages
 // marked dirty, and the pages resident now that were not when the arena took the mapping (the
@@ -54,61 +79,39 @@ void cache_or_unmap(void* p, std::size_t size) {
 // bug under test, is the one thing this does not undo).
 void Arena::reset_mapping() {
   const std::size_t pages = raw_size_ / kPage;
-  static thread_local std::vector<unsigned char> resident;
-  resident.resize(pages);
-  if (mincore(raw_, raw_size_, resident.data()) != 0) {
+  static thread_local std::vector<unsigned char> now;
+  now.resize(pages);
+  if (mincore(raw_, raw_size_, now.data()) != 0) {
     madvise(raw_, raw_size_, MADV_DONTNEED);
+    std::fill(resident_.begin(), resident_.end(), 0);
     return;
   }
   const std::size_t shift = (base_ - raw_) / kPage;  // dirty pages count from base_
-  auto dirty = [&](std::size_t i) {
-    if (i < shift || i - shift >= size_ / kPage + 1) return false;
-    const std::size_t d = i - shift;
-    return (dirty_pages_[d / 64] >> (d % 64) & 1) != 0;
+  auto stale = [&](std::size_t i) {
+    return (now[i] & 1) != 0 &&
+           (!contains(resident_, i) || (i >= shift && contains(dirty_pages_, i - shift)));
   };
   std::size_t written = 0;
-  for (std::size_t i = 0; i < pages; ++i) {
-    const bool now = (resident[i] & 1) != 0;
-    const bool before = (resident_before_[i / 64] >> (i % 64) & 1) != 0;
-    if (!now || (before && !dirty(i))) continue;
-    std::size_t j = i + 1;  // a run of pages to zero
-    while (j < pages && (resident[j] & 1) != 0 &&
-           (!(resident_before_[j / 64] >> (j % 64) & 1) || dirty(j)))
-      ++j;
-    unsigned char* at = raw_ + i * kPage;
-    const std::size_t n = j - i;
-    if (written + n <= kKeptPages) {
-      std::memset(at, 0, n * kPage);
-      written += n;
-    } else {
-      madvise(at, n * kPage, MADV_DONTNEED);
+  for (std::size_t i = 0; i < pages;) {
+    if (!stale(i)) {
+      ++i;
+      continue;
     }
-    i = j - 1;
+    std::size_t j = i + 1;  // a run of pages to zero
+    while (j < pages && stale(j)) ++j;
+    if (written + (j - i) <= kKeptPages) {
+      std::memset(raw_ + i * kPage, 0, (j - i) * kPage);
+      written += j - i;
+    } else {
+      madvise(raw_ + i * kPage, (j - i) * kPage, MADV_DONTNEED);
+      std::fill(now.begin() + i, now.begin() + j, 0);
+    }
+    i = j;
   }
-}
-
-Arena::Arena(std::size_t size, std::size_t align) : size_(size) {
-  raw_size_ = align_up(size + (align > kPage ? align : 0), kPage);
-  raw_ = static_cast<unsigned char*>(take_mapping(raw_size_));
-  if (raw_ == nullptr) return;
-  base_ = reinterpret_cast<unsigned char*>(align_up(reinterpret_cast<std::uintptr_t>(raw_), align));
-  const std::size_t words = (size / kPage + 64) / 64;
-  dirty_pages_.assign(words, 0);
-  if (kAsan) poisoned_pages_.assign(words, 0);
-  // What is resident now was zeroed when the mapping was given back.
-  const std::size_t pages = raw_size_ / kPage;
-  std::vector<unsigned char> resident(pages);
-  resident_before_.assign((pages + 63) / 64, 0);
-  if (mincore(raw_, raw_size_, resident.data()) == 0)
-    for (std::size_t i = 0; i < pages; ++i)
-      if ((resident[i] & 1) != 0) resident_before_[i / 64] |= std::uint64_t{1} << (i % 64);
-}
-
-Arena::~Arena() {
-  if (raw_ == nullptr) return;
-  unpoison_range(0, high_);
-  reset_mapping();
-  cache_or_unmap(raw_, raw_size_);
+  // What stays resident is zero: the next arena on this mapping need not zero it again.
+  std::fill(resident_.begin(), resident_.end(), 0);
+  for (std::size_t i = 0; i < pages; ++i)
+    if ((now[i] & 1) != 0) resident_[i / 64] |= std::uint64_t{1} << (i % 64);
 }
 
 void* Arena::zero(void* p, std::size_t n) {

@@ -102,9 +102,9 @@ class Arena {
   std::size_t raw_size_ = 0;
   std::size_t size_ = 0;
   std::size_t high_ = 0;
-  PageSet dirty_pages_;      // may hold bytes other than zero
-  PageSet resident_before_;  // of the mapping (from raw_): resident, and zero, when taken
-  PageSet poisoned_pages_;   // may hold poisoned bytes (ASan)
+  PageSet dirty_pages_;     // may hold bytes other than zero
+  PageSet resident_;        // of the mapping (pages from raw_): resident, and zero, when taken
+  PageSet poisoned_pages_;  // may hold poisoned bytes (ASan)
 };
 
 }  // namespace shadowheap
