@@ -255,8 +255,12 @@ for t in "${targets[@]}"; do
   corpus=$(find "$out/corpus/$k" -type f | wc -l)
   ops_per_input=$("$replay" --count-ops "$out/corpus/$k" 2>/dev/null || echo 0)
   crashes=$(artifacts "$out/crashes/$k" | wc -l)
-  # The allocator's NULL answers, from the lines each run prints as it ends.
-  null=$(awk '/^shadowheap: calls / { c += $3; n += $5 } END { if (c) printf "%.1f", 100 * n / c }' "$log")
+  # The allocator's NULL answers, from the lines each run prints as it ends, and, when mostly
+  # NULL, how much of it the allocator's own declarations explain.
+  { IFS= read -r null; IFS= read -r mostly_null; } < <(awk '/^shadowheap: calls / { c += $3; n += $5; a += $8; k += $10 }
+       END { if (c) printf "%.1f\n", 100 * n / c; else print ""
+             if (c && n * 2 >= c) printf "  %.0f%% of the calls were answered NULL; %d asked for an alignment above the declared max_align, %d for more than the declared capacity\n", 100 * n / c, a, k
+             else print "" }' "$log")
   printf '%-24s %10s %9s %10s %6s %8s %6s %10s\n' "$t" "${runs:-?}" "${eps:-?}" \
     "$(awk -v e="${eps:-0}" -v o="$ops_per_input" 'BEGIN { printf "%.0f", e * o }')" \
     "${cov:-?}" "$corpus" "${null:-?}" "$crashes"
@@ -264,9 +268,7 @@ for t in "${targets[@]}"; do
   awk '/^shadowheap: module coverage / { split($4, f, "/"); if (f[1] >= best) { best = f[1]; line = $0 } }
        END { if (line != "") { split(line, w, " "); split(w[4], f, "/");
              printf "  %s: its own code, %s of %s coverage counters reached (%.0f%%)\n", w[7], f[1], f[2], 100 * f[1] / f[2] } }' "$log"
-  # Mostly NULL: say how much of it the allocator's own declarations explain.
-  awk '/^shadowheap: calls / { c += $3; n += $5; a += $8; k += $10 }
-       END { if (c && n * 2 >= c) printf "  %.0f%% of the calls were answered NULL; %d asked for an alignment above the declared max_align, %d for more than the declared capacity\n", 100 * n / c, a, k }' "$log"
+  [ -n "$mostly_null" ] && echo "$mostly_null"
   w=$(grep -a -m1 'has no coverage instrumentation' "$log" || true)
   [ -n "$w" ] && warnings+=("$w")
   if [ "$crashes" -gt 0 ]; then status=1; fi
