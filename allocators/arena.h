@@ -6,15 +6,16 @@
 //   - Mappings are reused: a destroyed arena's mapping goes back to a small process-wide cache
 //     with its memory as fresh from mmap: every page that may have been written (a page of a
 //     block handed out or of the allocator's metadata, or a page that became resident) is zeroed
-//     again, by writing it (up to kKeptPages of them, which stay resident) or by returning it to
-//     the kernel. The next instance sees nothing an earlier one left, and does not fault again on
-//     the pages every input touches.
+//     again, by writing it if it is resident (it stays resident) or by returning it to the kernel.
+//     The next instance sees nothing an earlier one left, and does not fault again on the pages
+//     every input touches.
 //   - ASan: only memory below the high-water mark (the highest byte ever handed out) is ever
 //     poisoned. A free range up to 2 * kPoisonEdge is poisoned whole; a larger one in its first and
 //     last kPoisonEdge bytes only, so the allocator's stray writes are caught near the ends of free
 //     ranges and anywhere in small ones. The arena remembers which pages hold poison, so handing a
 //     block out unpoisons only those.
-//   - zero() clears a large block by returning its pages to the kernel.
+//   - zero() clears a large block without faulting its pages in: it writes the resident ones and
+//     returns the others to the kernel.
 #pragma once
 
 #include <sys/mman.h>
@@ -38,7 +39,6 @@ class Arena {
   static constexpr std::size_t kPage = 4096;
   static constexpr std::size_t kPoisonEdge = 16 << 10;
   static constexpr std::size_t kZeroByPages = 1 << 20;  // below this, memset beats refaulting
-  static constexpr std::size_t kKeptPages = 256;
 
   // `align` is a power of two; the base is aligned to max(align, page).
   explicit Arena(std::size_t size, std::size_t align = kPage);
@@ -80,10 +80,10 @@ class Arena {
     poison_range(from, from + kPoisonEdge);
     poison_range(from + n - kPoisonEdge, from + n);
   }
-  // Zeroes [p, p + n) and returns p (an allocator's allocate_zeroed). A range of kZeroByPages or
-  // more gives its whole pages back to the kernel (a private anonymous page reads as zero
-  // afterwards), as general-purpose mallocs do for a large calloc. Only the partial pages at the
-  // ends, and what lies outside the arena (a wrong size, a bug under test), are written.
+  // Zeroes [p, p + n) and returns p (an allocator's allocate_zeroed). In a range of kZeroByPages
+  // or more, whole pages not resident are given back to the kernel instead of written (a private
+  // anonymous page reads as zero afterwards), as general-purpose mallocs do for a large calloc.
+  // What lies outside the arena (a wrong size, a bug under test) is written.
   void* zero(void* p, std::size_t n);
 
  private:

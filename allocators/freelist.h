@@ -21,7 +21,8 @@ enum class FreelistBug {
   kGrowOverUsed,
   kReallocDropsAlignment,
   kFailedReallocFreesFirst,
-  kReallocCopiesGranules
+  kReallocCopiesGranules,
+  kReallocSkipsAPage
 };
 
 template <FreelistBug kBug = FreelistBug::kNone>
@@ -136,7 +137,15 @@ class FreelistAllocator final : public Allocator {
     }
     std::size_t copy = std::min(old_size, new_size);
     if constexpr (kBug == FreelistBug::kReallocCopiesGranules) copy &= ~(kGranule - 1);  // BUG
-    std::memcpy(q, p, copy);
+    if (kBug == FreelistBug::kReallocSkipsAPage && copy >= (64 << 10)) {
+      // BUG (kReallocSkipsAPage): the 4 KiB page in the middle of the copy is left out.
+      const std::size_t hole = copy / 2 & ~std::size_t{4095};
+      std::memcpy(q, p, hole);
+      std::memcpy(static_cast<unsigned char*>(q) + hole + 4096,
+                  static_cast<const unsigned char*>(p) + hole + 4096, copy - hole - 4096);
+    } else {
+      std::memcpy(q, p, copy);
+    }
     deallocate(p, old_size, align);
     return q;
   }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <limits>
+#include <numeric>
 
 #include "harness/size_edges.h"
 
@@ -13,7 +14,7 @@ namespace {
 
 constexpr OpKind kLastFuzzedKind = OpKind::kFreeEvery;
 
-enum class AlignKind : std::uint8_t { kWord, kSmall, kPage, kLarge, kHuge, kMaxValue = kHuge };
+enum class AlignKind : std::uint8_t { kWord, kSmall, kPage, kLarge, kHuge };
 enum class SizeKind : std::uint8_t {
   kTiny,
   kPow2Edge,
@@ -22,25 +23,53 @@ enum class SizeKind : std::uint8_t {
   kLarge,
   kAlignEdge,
   kHuge,
-  kExact,
-  kMaxValue = kExact
+  kExact
 };
+
+// How many of a kind byte's 256 values choose each kind (in enum order): the size regime mix.
+// Small blocks and small alignments, where allocators keep most of their code, cost little and
+// come most often; large blocks and alignments, which cost pages, stay reachable (one value is
+// enough for libFuzzer) but rare.
+constexpr std::array<int, 5> kAlignShare = {112, 64, 48, 20, 12};
+constexpr std::array<int, 8> kSizeShare = {80, 32, 64, 24, 8, 32, 8, 8};
+static_assert(std::accumulate(kAlignShare.begin(), kAlignShare.end(), 0) == 256);
+static_assert(std::accumulate(kSizeShare.begin(), kSizeShare.end(), 0) == 256);
+
+template <typename Kind, std::size_t N>
+Kind kind_of(std::uint8_t b, const std::array<int, N>& share) {
+  int k = 0, left = b;
+  while (left >= share[k]) left -= share[k++];
+  return static_cast<Kind>(k);
+}
+// The first byte value that chooses `kind`: what the encoder writes.
+template <std::size_t N>
+std::uint8_t first_byte_of(int kind, const std::array<int, N>& share) {
+  return static_cast<std::uint8_t>(std::accumulate(share.begin(), share.begin() + kind, 0));
+}
 
 constexpr std::uint64_t kMax = kMaxSize;
 constexpr std::uint64_t kMaxManySize = 8 * 1024;
 
-// alloc_many's count byte: 0..251 are 1..32 blocks (b % 32 + 1); 252..255 are 1024, 2048, 3072
-// and 4096, enough to exhaust an arena, rare enough not to dominate the cost of an input.
-std::uint32_t decode_count(std::uint8_t b) { return b < 252 ? b % 32 + 1u : (b - 251u) * 1024u; }
-std::uint8_t encode_count(std::uint32_t count) {
-  return static_cast<std::uint8_t>(count <= 32 ? count - 1 : count / 1024 + 251);
+// alloc_many's count byte: 0..254 are 1..32 blocks (b % 32 + 1); 255 reads one more byte c for
+// (c % 4 + 1) * 1024 blocks: enough to exhaust an arena, and rare, since thousands of blocks are
+// what an input costs most (each is checked at every check_all).
+constexpr std::uint8_t kManyBlocks = 255;
+std::uint32_t decode_count(FuzzedDataProvider& in) {
+  const std::uint8_t b = in.ConsumeIntegral<std::uint8_t>();
+  if (b != kManyBlocks) return b % 32 + 1u;
+  return (in.ConsumeIntegral<std::uint8_t>() % 4 + 1u) * 1024u;
+}
+void put_count(std::vector<std::uint8_t>& out, std::uint32_t count) {
+  if (count <= 32) return out.push_back(static_cast<std::uint8_t>(count - 1));
+  out.push_back(kManyBlocks);
+  out.push_back(static_cast<std::uint8_t>(count / 1024 - 1));
 }
 bool count_encodable(std::uint32_t count) {
   return (count >= 1 && count <= 32) || (count <= 4096 && count % 1024 == 0);
 }
 
 std::uint8_t decode_align(FuzzedDataProvider& in) {
-  switch (in.ConsumeEnum<AlignKind>()) {
+  switch (kind_of<AlignKind>(in.ConsumeIntegral<std::uint8_t>(), kAlignShare)) {
     case AlignKind::kWord:
       return 3;
     case AlignKind::kSmall:
@@ -57,7 +86,7 @@ std::uint8_t decode_align(FuzzedDataProvider& in) {
 
 std::uint64_t decode_size(FuzzedDataProvider& in, std::uint8_t align_log2) {
   const std::uint64_t align = std::uint64_t{1} << align_log2;
-  switch (in.ConsumeEnum<SizeKind>()) {
+  switch (kind_of<SizeKind>(in.ConsumeIntegral<std::uint8_t>(), kSizeShare)) {
     case SizeKind::kTiny:
       return in.ConsumeIntegralInRange<std::uint64_t>(1, 64);
     case SizeKind::kPow2Edge: {
@@ -98,24 +127,18 @@ void put(std::vector<std::uint8_t>& out, T min, T max, T v) {
   for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<std::uint8_t>(x >> (8 * i)));
 }
 
-template <typename E>
-void put_enum(std::vector<std::uint8_t>& out, E e) {
-  put<std::uint32_t>(out, 0, static_cast<std::uint32_t>(E::kMaxValue),
-                     static_cast<std::uint32_t>(e));
-}
-
 void put_align(std::vector<std::uint8_t>& out, std::uint8_t log2) {
   if (log2 <= 20) {
-    put_enum(out, AlignKind::kLarge);
+    out.push_back(first_byte_of(static_cast<int>(AlignKind::kLarge), kAlignShare));
     put<std::uint8_t>(out, 0, 20, log2);
   } else {
-    put_enum(out, AlignKind::kHuge);
+    out.push_back(first_byte_of(static_cast<int>(AlignKind::kHuge), kAlignShare));
     put<std::uint8_t>(out, 21, 63, log2);
   }
 }
 
 void put_size(std::vector<std::uint8_t>& out, std::uint64_t size) {
-  put_enum(out, SizeKind::kExact);
+  out.push_back(first_byte_of(static_cast<int>(SizeKind::kExact), kSizeShare));
   put<std::uint64_t>(out, 1, kMax, size);
 }
 
@@ -149,7 +172,7 @@ std::vector<Op> decode(const std::uint8_t* data, std::size_t size) {
       case OpKind::kCheckAll:
         break;
       case OpKind::kAllocMany:  // many blocks of one size class: at most 8 KiB each
-        op.count = decode_count(in.ConsumeIntegral<std::uint8_t>());
+        op.count = decode_count(in);
         op.align_log2 = decode_align(in);
         op.size = std::min<std::uint64_t>(decode_size(in, op.align_log2), kMaxManySize);
         break;
@@ -209,7 +232,7 @@ std::vector<std::uint8_t> encode(const std::vector<Op>& ops) {
       case OpKind::kCheckAll:
         break;
       case OpKind::kAllocMany:
-        put<std::uint8_t>(out, 0, 255, encode_count(op.count));
+        put_count(out, op.count);
         put_align(out, op.align_log2);
         put_size(out, op.size);
         break;

@@ -1,5 +1,5 @@
 // Fuzz input bytes -> ops, with FuzzedDataProvider. Only its integer reads are used
-// (ConsumeEnum, ConsumeIntegral and ConsumeIntegralInRange), so the input is read from its last
+// (ConsumeIntegral and ConsumeIntegralInRange), so the input is read from its last
 // byte backwards, one field after another; a mutated byte changes one field, and the program
 // stays close.
 //
@@ -11,21 +11,26 @@
 //   free, fill_usable:    slot (1 byte, taken modulo the live blocks)
 //   realloc:              slot (1), size
 //   check_all:            -
-//   alloc_many:           count (1: 1..32 mostly; 1024, 2048, 3072, 4096 rarely), align,
+//   alloc_many:           count (1: 1..32; or 255, then 1: 1024, 2048, 3072, 4096), align,
 //                         size (sizes above 8 KiB read as 8 KiB)
 //   free_every:           stride (1: 1..8), offset (1: 0..stride-1)
 //
-//   align     1  AlignKind, then (but for kWord) 1 byte of log2:
+//   align     1  kind (of its 256 values: 112 kWord, 64 kSmall, 48 kPage, 20 kLarge, 12 kHuge),
+//                then (but for kWord) 1 byte of log2:
 //                kWord: 8 | kSmall 0..4 | kPage 0..12 | kLarge 0..20 | kHuge 21..63
-//   size      1  SizeKind, then:
-//                kTiny        1 byte   1..64
-//                kPow2Edge    2 bytes  2^k + d, k 0..20, d -8..8 (at least 1)
-//                kSmall       2 bytes  1..4096
-//                kMedium      3 bytes  4 KiB..128 KiB
-//                kLarge       3 bytes  128 KiB..8 MiB
-//                kAlignEdge   1 byte   align * {1, 2, 4} + {-1, 0, +1}, or a fraction of align
-//                kHuge        2 bytes  an edge (SIZE_MAX, PTRDIFF_MAX, 2^32, 2^63, ...) + d, -8..7
-//                kExact       8 bytes  1..2^64-1 (what the encoder writes)
+//   size      1  kind (of its 256 values, as listed below), then:
+//                kTiny        80   1 byte   1..64
+//                kPow2Edge    32   2 bytes  2^k + d, k 0..20, d -8..8 (at least 1)
+//                kSmall       64   2 bytes  1..4096
+//                kMedium      24   3 bytes  4 KiB..128 KiB
+//                kLarge        8   3 bytes  128 KiB..8 MiB
+//                kAlignEdge   32   1 byte   align * {1, 2, 4} + {-1, 0, +1}, or a fraction of align
+//                kHuge         8   2 bytes  an edge (SIZE_MAX, 2^63, 2^32, ...) + d, -8..7
+//                kExact        8   8 bytes  1..2^64-1 (what the encoder writes)
+//
+// The kinds' shares are the size regime mix: small blocks, where allocators keep most of their
+// code, come most often and cost little; blocks and alignments that cost pages stay reachable but
+// rare, so that they do not set the cost of an input.
 //
 // Decoding stops when the input runs out or after kMaxOps ops.
 #pragma once

@@ -46,14 +46,6 @@ void show_bytes(Violation& v, const unsigned char* base, std::uint64_t offset, s
   }
 }
 
-// Calls `f(from, to)` for each pattern window of [0, length).
-template <typename F>
-void for_windows(std::uint64_t length, std::uint64_t window, F f) {
-  Windows w = windows_of(length, window);
-  f(std::uint64_t{0}, w.head_end);
-  if (w.tail_begin < w.end) f(w.tail_begin, w.end);
-}
-
 std::atomic<Interpreter*> g_current{nullptr};  // the interpreter the crash reporter describes
 
 }  // namespace
@@ -251,7 +243,8 @@ std::optional<Violation> Interpreter::finish() {
 }
 
 std::optional<Violation> Interpreter::admit(std::uintptr_t p, std::uint64_t size,
-                                            std::uint8_t align_log2, std::uint64_t live_bytes_after,
+                                            std::uint8_t align_log2, std::uint64_t seed,
+                                            std::uint64_t live_bytes_after,
                                             std::uint64_t* extent) const {
   auto what = [&] { return hex_addr(p) + " for size " + std::to_string(size); };
   if (size > kPtrdiffMax)
@@ -284,8 +277,7 @@ std::optional<Violation> Interpreter::admit(std::uintptr_t p, std::uint64_t size
     return violation(ViolationKind::kUsableSizeTooSmall,
                      "usable_size " + std::to_string(usable) + " of block " + what());
   *extent = std::max(size, usable);
-  if (auto v = check_addressable(p, std::min<std::uint64_t>(size, options_.fill_window * 2),
-                                 ViolationKind::kLiveBlockPoisoned, "handed out"))
+  if (auto v = check_addressable(p, size, seed, ViolationKind::kLiveBlockPoisoned, "handed out"))
     return v;
   if (*extent > size) {
     if (p > UINTPTR_MAX - *extent)
@@ -314,10 +306,11 @@ std::optional<Violation> Interpreter::allocate(std::uint64_t size, std::uint8_t 
   }
   const auto addr = reinterpret_cast<std::uintptr_t>(p);
   std::uint64_t extent = 0;
-  if (auto v = admit(addr, size, align_log2, shadow_.live_bytes() + size, &extent)) return v;
+  const std::uint64_t id = next_id_, seed = splitmix64(id);
+  if (auto v = admit(addr, size, align_log2, seed, shadow_.live_bytes() + size, &extent)) return v;
   if (zeroed) {
     std::optional<Violation> v;
-    for_windows(size, options_.fill_window, [&](std::uint64_t from, std::uint64_t to) {
+    for_each_window(size, options_.fill_window, seed, [&](std::uint64_t from, std::uint64_t to) {
       std::uint64_t at = v ? kNoMismatch : find_nonzero(static_cast<unsigned char*>(p), from, to);
       if (at == kNoMismatch) return;
       v = violation(ViolationKind::kZeroedNotZero,
@@ -327,12 +320,12 @@ std::optional<Violation> Interpreter::allocate(std::uint64_t size, std::uint8_t 
     });
     if (v) return v;
   }
-  const std::uint64_t id = next_id_++;
+  ++next_id_;
   const Block& b = shadow_.insert(Block{.addr = addr,
                                         .size = size,
                                         .extent = extent,
                                         .covered = size,
-                                        .seed = splitmix64(id),
+                                        .seed = seed,
                                         .id = id,
                                         .align_log2 = align_log2});
   fill(b);
@@ -367,32 +360,34 @@ std::optional<Violation> Interpreter::reallocate(const Block& b, std::uint64_t n
   const Block old = shadow_.detach(b.addr);
   const auto addr = reinterpret_cast<std::uintptr_t>(q);
   std::uint64_t extent = 0;
-  if (auto v = admit(addr, new_size, old.align_log2, shadow_.live_bytes() - old.size + new_size,
-                     &extent))
+  const std::uint64_t id = next_id_, seed = splitmix64(id);
+  if (auto v = admit(addr, new_size, old.align_log2, seed,
+                     shadow_.live_bytes() - old.size + new_size, &extent))
     return v;
   // The first min(old, new) bytes must be the old block's, wherever they now live.
   const std::uint64_t kept = std::min(old.size, new_size);
   const auto* bytes = static_cast<const unsigned char*>(q);
   std::optional<Violation> v;
-  for_windows(old.covered, options_.fill_window, [&](std::uint64_t from, std::uint64_t to) {
-    to = std::min(to, kept);
-    std::uint64_t at =
-        v || from >= to ? kNoMismatch : find_pattern_mismatch(bytes, old.seed, from, to);
-    if (at == kNoMismatch) return;
-    v = violation(ViolationKind::kReallocLostContent,
-                  describe(old) + " reallocated to " + hex_addr(addr) + " size " +
-                      std::to_string(new_size) + ": byte " + std::to_string(at) + " of the " +
-                      std::to_string(kept) + " kept bytes differs");
-    show_bytes(*v, bytes, at, to, [&](std::uint64_t i) { return pattern_byte(old.seed, i); });
-  });
+  for_each_window(
+      old.covered, options_.fill_window, old.seed, [&](std::uint64_t from, std::uint64_t to) {
+        to = std::min(to, kept);
+        std::uint64_t at =
+            v || from >= to ? kNoMismatch : find_pattern_mismatch(bytes, old.seed, from, to);
+        if (at == kNoMismatch) return;
+        v = violation(ViolationKind::kReallocLostContent,
+                      describe(old) + " reallocated to " + hex_addr(addr) + " size " +
+                          std::to_string(new_size) + ": byte " + std::to_string(at) + " of the " +
+                          std::to_string(kept) + " kept bytes differs");
+        show_bytes(*v, bytes, at, to, [&](std::uint64_t i) { return pattern_byte(old.seed, i); });
+      });
   if (v) return v;
-  const std::uint64_t id = next_id_++;
+  ++next_id_;
   Block moved = old;
   moved.addr = addr;
   moved.size = moved.covered = new_size;
   moved.extent = extent;
   moved.id = id;
-  moved.seed = splitmix64(id);
+  moved.seed = seed;
   fill(shadow_.attach(old, moved));
   return addr != old.addr ? check_poisoned(old.addr, old.size) : std::nullopt;
 }
@@ -403,14 +398,15 @@ std::optional<Violation> Interpreter::fill_usable(const Block& b) {
   if (usable == 0 || usable == b.covered) return std::nullopt;
   std::uint64_t extent = 0;
   const Block taken = shadow_.detach(b.addr);  // `b` dangles from here on
-  auto v = admit(taken.addr, taken.size, taken.align_log2, shadow_.live_bytes(), &extent);
+  auto v =
+      admit(taken.addr, taken.size, taken.align_log2, taken.seed, shadow_.live_bytes(), &extent);
   Block grown = taken;
   grown.extent = extent;
   grown.covered = extent;
   const Block& back = shadow_.attach(taken, grown);
   if (v) return v;
-  if (auto poisoned = check_addressable(back.addr, back.extent, ViolationKind::kLiveBlockPoisoned,
-                                        "its usable range"))
+  if (auto poisoned = check_addressable(back.addr, back.extent, back.seed,
+                                        ViolationKind::kLiveBlockPoisoned, "its usable range"))
     return poisoned;
   fill(back);
   return std::nullopt;
@@ -427,11 +423,11 @@ std::optional<Violation> Interpreter::check_all() const {
 // Under ASan, a block the harness is about to read or write must not be poisoned: if it is, the
 // allocator treats it as free (and reading it would end the run in an ASan report instead).
 std::optional<Violation> Interpreter::check_addressable(std::uintptr_t p, std::uint64_t n,
-                                                        ViolationKind kind,
+                                                        std::uint64_t seed, ViolationKind kind,
                                                         const char* when) const {
   if (!asan::enabled()) return std::nullopt;
   std::optional<Violation> v;
-  for_windows(n, options_.fill_window, [&](std::uint64_t from, std::uint64_t to) {
+  for_each_window(n, options_.fill_window, seed, [&](std::uint64_t from, std::uint64_t to) {
     if (v || from >= to) return;
     const std::uintptr_t bad = asan::first_poisoned(p + from, to - from);
     if (bad == 0) return;
@@ -446,25 +442,26 @@ std::optional<Violation> Interpreter::verify(const Block& b, ViolationKind kind,
                                              const char* when) const {
   beat();
   if (auto v = check_addressable(
-          b.addr, b.covered,
+          b.addr, b.covered, b.seed,
           kind == ViolationKind::kFailedReallocDamaged ? kind : ViolationKind::kLiveBlockPoisoned,
           when))
     return v;
   std::optional<Violation> v;
-  for_windows(b.covered, options_.fill_window, [&](std::uint64_t from, std::uint64_t to) {
-    std::uint64_t at = v ? kNoMismatch : find_pattern_mismatch(b.bytes(), b.seed, from, to);
-    if (at == kNoMismatch) return;
-    v = violation(kind, describe(b) + " changed " + when + ": byte " + std::to_string(at) +
-                            (at >= b.size ? " (in its usable range)" : "") + " differs");
-    show_bytes(*v, b.bytes(), at, to, [&](std::uint64_t i) { return pattern_byte(b.seed, i); });
-  });
+  for_each_window(
+      b.covered, options_.fill_window, b.seed, [&](std::uint64_t from, std::uint64_t to) {
+        std::uint64_t at = v ? kNoMismatch : find_pattern_mismatch(b.bytes(), b.seed, from, to);
+        if (at == kNoMismatch) return;
+        v = violation(kind, describe(b) + " changed " + when + ": byte " + std::to_string(at) +
+                                (at >= b.size ? " (in its usable range)" : "") + " differs");
+        show_bytes(*v, b.bytes(), at, to, [&](std::uint64_t i) { return pattern_byte(b.seed, i); });
+      });
   return v;
 }
 
 void Interpreter::fill(const Block& b) const {
-  for_windows(b.covered, options_.fill_window, [&](std::uint64_t from, std::uint64_t to) {
-    fill_pattern(b.bytes(), b.seed, from, to);
-  });
+  for_each_window(
+      b.covered, options_.fill_window, b.seed,
+      [&](std::uint64_t from, std::uint64_t to) { fill_pattern(b.bytes(), b.seed, from, to); });
 }
 
 std::optional<Violation> Interpreter::check_poisoned(std::uintptr_t p, std::uint64_t size) const {

@@ -24,7 +24,8 @@ namespace shadowheap {
 
 struct InterpreterOptions {
   std::uint32_t check_every = 64;       // verify every live block after this many ops (0: never)
-  std::uint64_t fill_window = 4096;     // larger blocks carry the pattern in two windows
+  std::uint64_t fill_window = 4096;     // larger blocks carry the pattern in two windows and
+                                        // probes (harness/pattern.h)
   std::uint32_t max_alloc_many = 4096;  // cap on alloc_many's count
 };
 
@@ -90,12 +91,14 @@ class Interpreter {
   std::optional<Violation> check_all() const;
   void count_declared_refusals(std::uint64_t size, std::uint64_t align);
 
-  // Checks a non-null result of `size` bytes before anything touches it.
+  // Checks a non-null result of `size` bytes, to carry the pattern of `seed`, before anything
+  // touches it.
   std::optional<Violation> admit(std::uintptr_t p, std::uint64_t size, std::uint8_t align_log2,
-                                 std::uint64_t live_bytes_after, std::uint64_t* extent) const;
+                                 std::uint64_t seed, std::uint64_t live_bytes_after,
+                                 std::uint64_t* extent) const;
   std::optional<Violation> verify(const Block& b, ViolationKind kind, const char* when) const;
-  std::optional<Violation> check_addressable(std::uintptr_t p, std::uint64_t n, ViolationKind kind,
-                                             const char* when) const;
+  std::optional<Violation> check_addressable(std::uintptr_t p, std::uint64_t n, std::uint64_t seed,
+                                             ViolationKind kind, const char* when) const;
   void fill(const Block& b) const;
   // Under ASan, for allocators declaring poisons_free: the block just freed at p is poisoned.
   std::optional<Violation> check_poisoned(std::uintptr_t p, std::uint64_t size) const;

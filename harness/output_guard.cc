@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdio>
 #include <string_view>
+#include <vector>
 
 namespace shadowheap {
 namespace {
@@ -78,10 +79,11 @@ CapturedOutput OutputGuard::end() {
         if (kept.size() < kHead) kept += l.substr(0, kHead - kept.size());
       }
     };
-    char buf[1 << 16];
+    std::vector<char> buf(1 << 16);  // on the heap: a stack array costs ASan a redzone per op
     off_t at = 0;
-    for (ssize_t got; at < n && (got = pread(s.capture, buf, sizeof buf, at)) > 0; at += got) {
-      for (std::string_view chunk(buf, got); !chunk.empty();) {
+    for (ssize_t got; at < n && (got = pread(s.capture, buf.data(), buf.size(), at)) > 0;
+         at += got) {
+      for (std::string_view chunk(buf.data(), got); !chunk.empty();) {
         const std::size_t nl = chunk.find('\n');
         line += chunk.substr(0, nl == std::string_view::npos ? chunk.size() : nl + 1);
         chunk.remove_prefix(nl == std::string_view::npos ? chunk.size() : nl + 1);

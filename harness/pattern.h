@@ -1,7 +1,8 @@
 // The fill pattern: byte i of a block with seed s is byte (i % 8) of s ^ ((i / 8) * K), so every
 // byte depends on the block and on its position: a block moved, shifted or copied onto another is
 // caught, and so is zeroing. Blocks larger than two windows are filled and checked in a head and
-// a tail window only, so a lazily mapped multi-GiB success stays cheap.
+// a tail window and a few probes (for_each_window), so what a block costs is bounded: a lazily
+// mapped multi-GiB success stays cheap.
 #pragma once
 
 #include <algorithm>
@@ -9,11 +10,13 @@
 #include <cstdint>
 #include <cstring>
 
-// The pattern loops carry no coverage worth a fuzzer's attention, only its cost.
+// The pattern loops carry no coverage worth a fuzzer's attention, only its cost; and they run
+// only over ranges the interpreter has checked addressable first (check_addressable), so ASan's
+// check of every word would repeat that check and keep the loops from being vectorised.
 #if defined(__clang__)
-#define SHADOWHEAP_NO_COVERAGE __attribute__((no_sanitize("coverage")))
+#define SHADOWHEAP_PATTERN_LOOP __attribute__((no_sanitize("coverage", "address", "undefined")))
 #else
-#define SHADOWHEAP_NO_COVERAGE
+#define SHADOWHEAP_PATTERN_LOOP
 #endif
 
 namespace shadowheap {
@@ -27,8 +30,9 @@ inline std::uint64_t splitmix64(std::uint64_t x) {
   return x ^ (x >> 31);
 }
 
+inline constexpr std::uint64_t kPatternStep = 0xD6E8FEB86659FD93ull;
 inline std::uint64_t pattern_word(std::uint64_t seed, std::uint64_t word) {
-  return seed ^ (word * 0xD6E8FEB86659FD93ull);
+  return seed ^ (word * kPatternStep);
 }
 
 inline std::uint8_t pattern_byte(std::uint64_t seed, std::uint64_t offset) {
@@ -36,26 +40,36 @@ inline std::uint8_t pattern_byte(std::uint64_t seed, std::uint64_t offset) {
 }
 
 // Writes the pattern of `seed` over bytes [from, to) of the block at `base`.
-SHADOWHEAP_NO_COVERAGE void fill_pattern(unsigned char* base, std::uint64_t seed,
-                                         std::uint64_t from, std::uint64_t to);
+SHADOWHEAP_PATTERN_LOOP void fill_pattern(unsigned char* base, std::uint64_t seed,
+                                          std::uint64_t from, std::uint64_t to);
 
 // First offset in [from, to) whose byte differs from the pattern, or kNoMismatch.
-SHADOWHEAP_NO_COVERAGE std::uint64_t find_pattern_mismatch(const unsigned char* base,
-                                                           std::uint64_t seed, std::uint64_t from,
-                                                           std::uint64_t to);
+SHADOWHEAP_PATTERN_LOOP std::uint64_t find_pattern_mismatch(const unsigned char* base,
+                                                            std::uint64_t seed, std::uint64_t from,
+                                                            std::uint64_t to);
 
 // First offset in [from, to) whose byte is not zero, or kNoMismatch.
-SHADOWHEAP_NO_COVERAGE std::uint64_t find_nonzero(const unsigned char* base, std::uint64_t from,
-                                                  std::uint64_t to);
+SHADOWHEAP_PATTERN_LOOP std::uint64_t find_nonzero(const unsigned char* base, std::uint64_t from,
+                                                   std::uint64_t to);
 
-// The ranges of a `length`-byte block that carry the pattern: all of it, or a head and a tail
-// window of `window` bytes each.
-struct Windows {
-  std::uint64_t head_end, tail_begin, end;  // [0, head_end) and [tail_begin, end)
-};
-inline Windows windows_of(std::uint64_t length, std::uint64_t window) {
-  if (length <= 2 * window) return {length, length, length};
-  return {window, length - window, length};
+// The ranges of a `length`-byte block with seed `seed` that carry the pattern, in increasing
+// order, each as f(from, to): all of it when it is at most 2 * window bytes; else a head and a
+// tail window of `window` bytes and, in between, kProbes probes of kProbeBytes at offsets the seed
+// chooses. Every block has its own probes, so a change anywhere in the middle of large blocks
+// (a realloc that skips a page, a neighbour's metadata written inside) is found with
+// probability over a run, at a cost bounded per block.
+inline constexpr int kProbes = 4;
+inline constexpr std::uint64_t kProbeBytes = 64;
+template <typename F>
+void for_each_window(std::uint64_t length, std::uint64_t window, std::uint64_t seed, F f) {
+  if (length <= 2 * window) return f(std::uint64_t{0}, length);
+  f(std::uint64_t{0}, window);
+  const std::uint64_t tail = length - window;
+  std::uint64_t at[kProbes];
+  for (int i = 0; i < kProbes; ++i)
+    at[i] = window + (splitmix64(seed + i) % (tail - window) & ~std::uint64_t{7});
+  std::sort(at, at + kProbes);
+  for (std::uint64_t from : at) f(from, std::min(from + kProbeBytes, tail));
+  f(tail, length);
 }
-
 }  // namespace shadowheap

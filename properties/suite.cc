@@ -126,6 +126,18 @@ void realloc_chains(const std::string& allocator) {
   run(allocator, ops);
 }
 
+// A large block keeps every byte through a realloc that (with a live neighbour after it) likely
+// moves it: its middle is checked by the pattern's probes (harness/pattern.h), at other offsets
+// in every case.
+void large_realloc(const std::string& allocator) {
+  const Declared d = declared(allocator);
+  const std::uint64_t top =
+      d.capacity == 0 ? 1 << 20 : std::clamp<std::uint64_t>(d.capacity / 4, 1, 1 << 20);
+  const auto size = *rc::gen::inRange<std::uint64_t>(std::max<std::uint64_t>(top / 64, 1), top + 1);
+  run(allocator,
+      {alloc_op(size, d.align), alloc_op(32, d.align), realloc_op(0, size * 2), check_all_op()});
+}
+
 // Huge and overflowing sizes: null, or a real block.
 void huge_sizes_property(const std::string& allocator) {
   const auto size = *huge_sizes();
@@ -291,6 +303,7 @@ const std::vector<Property>& suite() {
       {"ModelBasedSequences", &model_based},
       {"AlignmentGrid", &alignment_grid},
       {"ReallocChains", &realloc_chains},
+      {"LargeReallocKeepsTheMiddle", &large_realloc},
       {"HugeSizes", &huge_sizes_property},
       {"ZeroedAfterRecycling", &zeroed_after_recycling},
       {"UsableRangeIsTheCallers", &usable_range},

@@ -4,6 +4,7 @@
 
 #include "allocators/bump.h"
 #include "allocators/registry.h"
+#include "harness/pattern.h"
 #include "harness/run.h"
 #include "harness/trace.h"
 #include "testing/test_arena.h"
@@ -67,19 +68,31 @@ TEST(Interpreter, OpsOnSlotsWithNothingLiveDoNothing) {
                       "free_every stride=1 offset=0"));
 }
 
-TEST(Interpreter, BigBlocksAreCheckedInWindows) {
-  // A change in the middle of a big block is outside the windows; a change in the tail is not.
-  testing::TestArena a;
-  Interpreter interp(a, "test_arena", {.fill_window = 256});
-  interp.step(alloc_op(4096, 8));
-  const Block& b = *interp.shadow().at_slot(0);
-  b.bytes()[2000] ^= 1;
-  EXPECT_FALSE(interp.step(check_all_op()));
-  b.bytes()[4000] ^= 1;
-  auto v = interp.step(check_all_op());
-  ASSERT_TRUE(v);
-  EXPECT_EQ(v->kind, ViolationKind::kContentChanged);
-  EXPECT_EQ(v->offset, 4000u);
+TEST(Interpreter, BigBlocksAreCheckedInWindowsAndProbes) {
+  // A change in the middle of a big block is found where the block's probes lie, not elsewhere;
+  // a change in the tail window is found.
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> windows;
+  auto change_found_at = [&](std::uint64_t at) -> std::optional<std::uint64_t> {
+    testing::TestArena a;
+    Interpreter interp(a, "test_arena", {.fill_window = 256});
+    interp.step(alloc_op(4096, 8));
+    const Block& b = *interp.shadow().at_slot(0);
+    windows.clear();
+    for_each_window(b.size, 256, b.seed,
+                    [&](std::uint64_t from, std::uint64_t to) { windows.emplace_back(from, to); });
+    b.bytes()[at] ^= 1;
+    auto v = interp.step(check_all_op());
+    if (!v) return std::nullopt;
+    EXPECT_EQ(v->kind, ViolationKind::kContentChanged);
+    return v->offset;
+  };
+  EXPECT_EQ(change_found_at(4000), 4000u);
+  ASSERT_EQ(windows.size(), 2u + kProbes);
+  EXPECT_EQ(change_found_at(windows[2].first + 7), windows[2].first + 7);
+  std::uint64_t unchecked = 256;
+  for (auto [from, to] : windows)
+    if (unchecked >= from && unchecked < to) unchecked = to;
+  EXPECT_EQ(change_found_at(unchecked), std::nullopt);
 }
 
 TEST(Interpreter, ReportNamesEverything) {
