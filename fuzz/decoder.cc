@@ -31,7 +31,7 @@ enum class SizeKind : std::uint8_t {
 // come most often; large blocks and alignments, which cost pages, stay reachable (one value is
 // enough for libFuzzer) but rare.
 constexpr std::array<int, 5> kAlignShare = {112, 64, 48, 20, 12};
-constexpr std::array<int, 8> kSizeShare = {80, 32, 64, 24, 8, 32, 8, 8};
+constexpr std::array<int, 8> kSizeShare = {80, 32, 64, 24, 2, 32, 12, 10};
 static_assert(std::accumulate(kAlignShare.begin(), kAlignShare.end(), 0) == 256);
 static_assert(std::accumulate(kSizeShare.begin(), kSizeShare.end(), 0) == 256);
 
@@ -49,6 +49,9 @@ std::uint8_t first_byte_of(int kind, const std::array<int, N>& share) {
 
 constexpr std::uint64_t kMax = kMaxSize;
 constexpr std::uint64_t kMaxManySize = 8 * 1024;
+// An alignment costs what a block of its size does (an allocator may reserve size + align), so
+// alloc_many's is capped like its size: 4096 blocks aligned to 4 MiB would be 32 GiB.
+constexpr std::uint8_t kMaxManyAlignLog2 = 13;
 
 // alloc_many's count byte: 0..254 are 1..32 blocks (b % 32 + 1); 255 reads one more byte c for
 // (c % 4 + 1) * 1024 blocks: enough to exhaust an arena, and rare, since thousands of blocks are
@@ -89,8 +92,9 @@ std::uint64_t decode_size(FuzzedDataProvider& in, std::uint8_t align_log2) {
   switch (kind_of<SizeKind>(in.ConsumeIntegral<std::uint8_t>(), kSizeShare)) {
     case SizeKind::kTiny:
       return in.ConsumeIntegralInRange<std::uint64_t>(1, 64);
-    case SizeKind::kPow2Edge: {
-      int k = in.ConsumeIntegralInRange<int>(0, 20);
+    case SizeKind::kPow2Edge: {  // 2^0..2^16 for 240 of the byte's values, 2^17..2^20 for 16
+      const std::uint8_t b = in.ConsumeIntegral<std::uint8_t>();
+      const int k = b < 240 ? b % 17 : 17 + (b - 240) % 4;
       return offset_size(std::uint64_t{1} << k, in.ConsumeIntegralInRange<int>(-8, 8));
     }
     case SizeKind::kSmall:
@@ -173,7 +177,7 @@ std::vector<Op> decode(const std::uint8_t* data, std::size_t size) {
         break;
       case OpKind::kAllocMany:  // many blocks of one size class: at most 8 KiB each
         op.count = decode_count(in);
-        op.align_log2 = decode_align(in);
+        op.align_log2 = std::min(decode_align(in), kMaxManyAlignLog2);
         op.size = std::min<std::uint64_t>(decode_size(in, op.align_log2), kMaxManySize);
         break;
       case OpKind::kFreeEvery:
@@ -198,6 +202,7 @@ std::string unencodable(const Op& op) {
       return op.slot <= 255 ? "" : "slot above 255";
     case OpKind::kAllocMany:
       if (op.size > kMaxManySize) return "alloc_many size above 8 KiB";
+      if (op.align_log2 > kMaxManyAlignLog2) return "alloc_many align above 8 KiB";
       return count_encodable(op.count)
                  ? ""
                  : "alloc_many count not 1..32 or a multiple of 1024 up to 4096";

@@ -12,7 +12,7 @@
 //   realloc:              slot (1), size
 //   check_all:            -
 //   alloc_many:           count (1: 1..32; or 255, then 1: 1024, 2048, 3072, 4096), align,
-//                         size (sizes above 8 KiB read as 8 KiB)
+//                         size (sizes and alignments above 8 KiB read as 8 KiB)
 //   free_every:           stride (1: 1..8), offset (1: 0..stride-1)
 //
 //   align     1  kind (of its 256 values: 112 kWord, 64 kSmall, 48 kPage, 20 kLarge, 12 kHuge),
@@ -20,17 +20,20 @@
 //                kWord: 8 | kSmall 0..4 | kPage 0..12 | kLarge 0..20 | kHuge 21..63
 //   size      1  kind (of its 256 values, as listed below), then:
 //                kTiny        80   1 byte   1..64
-//                kPow2Edge    32   2 bytes  2^k + d, k 0..20, d -8..8 (at least 1)
+//                kPow2Edge    32   2 bytes  2^k + d, d -8..8 (at least 1); k 0..16 (byte < 240),
+//                                           17..20 (byte >= 240)
 //                kSmall       64   2 bytes  1..4096
 //                kMedium      24   3 bytes  4 KiB..128 KiB
-//                kLarge        8   3 bytes  128 KiB..8 MiB
+//                kLarge        2   3 bytes  128 KiB..8 MiB
 //                kAlignEdge   32   1 byte   align * {1, 2, 4} + {-1, 0, +1}, or a fraction of align
-//                kHuge         8   2 bytes  an edge (SIZE_MAX, 2^63, 2^32, ...) + d, -8..7
-//                kExact        8   8 bytes  1..2^64-1 (what the encoder writes)
+//                kHuge        12   2 bytes  an edge (SIZE_MAX, 2^63, 2^32, ...) + d, -8..7
+//                kExact       10   8 bytes  1..2^64-1 (what the encoder writes)
 //
 // The kinds' shares are the size regime mix: small blocks, where allocators keep most of their
-// code, come most often and cost little; blocks and alignments that cost pages stay reachable but
-// rare, so that they do not set the cost of an input.
+// code, come most often and cost little; blocks above 128 KiB (which cost a general-purpose
+// malloc an mmap, and ASan's a shadow write, per block: 1-4 ms) and large alignments stay
+// reachable but rare (about one random input in twenty has one), so that they do not set the
+// cost of an input. libFuzzer keeps the inputs that reach their code in the corpus.
 //
 // Decoding stops when the input runs out or after kMaxOps ops.
 #pragma once
@@ -49,8 +52,8 @@ inline constexpr std::size_t kMaxOps = 1024;
 std::vector<Op> decode(const std::uint8_t* data, std::size_t size);
 
 // Whether the decoder can produce `op`: slots up to 255, alloc_many counts 1..32 or multiples
-// of 1024 up to 4096 and sizes up to 8 KiB, free_every strides 1..8. Empty if so, else what is out
-// of range.
+// of 1024 up to 4096 and sizes and alignments up to 8 KiB, free_every strides 1..8. Empty if so,
+// else what is out of range.
 std::string unencodable(const Op& op);
 
 // Bytes that decode to exactly `ops`; every op must be encodable.
