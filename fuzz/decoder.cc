@@ -49,6 +49,12 @@ std::uint8_t first_byte_of(int kind, const std::array<int, N>& share) {
 
 constexpr std::uint64_t kMax = kMaxSize;
 constexpr std::uint64_t kMaxManySize = 8 * 1024;
+// And so are its bytes in all: 4096 blocks of 8 KiB are 32 MiB to fill and check at every
+// check_all, which made such inputs take a third of a second each.
+constexpr std::uint64_t kMaxManyBytes = 4 << 20;
+std::uint64_t max_many_size(std::uint32_t count) {
+  return std::min<std::uint64_t>(kMaxManySize, kMaxManyBytes / count);
+}
 // An alignment costs what a block of its size does (an allocator may reserve size + align), so
 // alloc_many's is capped like its size: 4096 blocks aligned to 4 MiB would be 32 GiB.
 constexpr std::uint8_t kMaxManyAlignLog2 = 13;
@@ -68,7 +74,7 @@ void put_count(std::vector<std::uint8_t>& out, std::uint32_t count) {
   out.push_back(static_cast<std::uint8_t>(count / 1024 - 1));
 }
 bool count_encodable(std::uint32_t count) {
-  return (count >= 1 && count <= 32) || (count <= 4096 && count % 1024 == 0);
+  return count >= 1 && (count <= 32 || (count <= 4096 && count % 1024 == 0));
 }
 
 std::uint8_t decode_align(FuzzedDataProvider& in) {
@@ -178,7 +184,7 @@ std::vector<Op> decode(const std::uint8_t* data, std::size_t size) {
       case OpKind::kAllocMany:  // many blocks of one size class: at most 8 KiB each
         op.count = decode_count(in);
         op.align_log2 = std::min(decode_align(in), kMaxManyAlignLog2);
-        op.size = std::min<std::uint64_t>(decode_size(in, op.align_log2), kMaxManySize);
+        op.size = std::min(decode_size(in, op.align_log2), max_many_size(op.count));
         break;
       case OpKind::kFreeEvery:
         op.count = in.ConsumeIntegralInRange<std::uint32_t>(1, 8);
@@ -201,7 +207,8 @@ std::string unencodable(const Op& op) {
     case OpKind::kRealloc:
       return op.slot <= 255 ? "" : "slot above 255";
     case OpKind::kAllocMany:
-      if (op.size > kMaxManySize) return "alloc_many size above 8 KiB";
+      if (op.count >= 1 && op.size > max_many_size(op.count))
+        return "alloc_many size above 8 KiB, or above 4 MiB in all";
       if (op.align_log2 > kMaxManyAlignLog2) return "alloc_many align above 8 KiB";
       return count_encodable(op.count)
                  ? ""

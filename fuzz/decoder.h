@@ -12,7 +12,8 @@
 //   realloc:              slot (1), size
 //   check_all:            -
 //   alloc_many:           count (1: 1..32; or 255, then 1: 1024, 2048, 3072, 4096), align,
-//                         size (sizes and alignments above 8 KiB read as 8 KiB)
+//                         size (sizes and alignments above 8 KiB read as 8 KiB, and sizes
+//                         above 4 MiB / count as that)
 //   free_every:           stride (1: 1..8), offset (1: 0..stride-1)
 //
 //   align     1  kind (of its 256 values: 112 kWord, 64 kSmall, 48 kPage, 20 kLarge, 12 kHuge),
@@ -52,8 +53,8 @@ inline constexpr std::size_t kMaxOps = 1024;
 std::vector<Op> decode(const std::uint8_t* data, std::size_t size);
 
 // Whether the decoder can produce `op`: slots up to 255, alloc_many counts 1..32 or multiples
-// of 1024 up to 4096 and sizes and alignments up to 8 KiB, free_every strides 1..8. Empty if so,
-// else what is out of range.
+// of 1024 up to 4096, sizes and alignments up to 8 KiB and 4 MiB in all, free_every strides 1..8.
+// Empty if so, else what is out of range.
 std::string unencodable(const Op& op);
 
 // Bytes that decode to exactly `ops`; every op must be encodable.

@@ -1,14 +1,19 @@
-// The shadow heap: what the harness knows of the live blocks, indexed by address, O(log n) per
-// operation. It is the only book the harness keeps; fuzzers and property tests share it.
+// The shadow heap: what the harness knows of the live blocks. It is the only book the harness
+// keeps; fuzzers and property tests share it.
 //
 // Live blocks never overlap (the interpreter rejects any result that would), so sorting by start
 // also sorts by end, and one neighbour look-up answers "does this range touch a live block".
-// Its nodes come from a pool of its own, not from the allocator under test (which may be malloc).
+//
+// Layout, chosen for a cost per operation of a few cache lines and no allocation per block: the
+// blocks sit in a table where they stay put (a freed entry is reused); the slot order is an array
+// of table entries (a free moves the last one into the hole); an address index maps each start
+// address to its entry. The index is a list of sorted runs of at most kRun addresses, ordered by
+// their first address: a look-up is a branch-free binary search over the runs' first addresses,
+// then one within a run; an insert or erase moves at most kRun entries, and a full run splits in
+// two.
 #pragma once
 
 #include <cstdint>
-#include <map>
-#include <memory_resource>
 #include <vector>
 
 namespace shadowheap {
@@ -38,14 +43,15 @@ class ShadowHeap {
 
   // The live block at `slot` modulo the live count; nullptr when nothing is live.
   const Block* at_slot(std::uint64_t slot) const {
-    return slots_.empty() ? nullptr : &slots_[slot % slots_.size()]->second;
+    return slots_.empty() ? nullptr : &table_[slots_[slot % slots_.size()]];
   }
   const Block* find(std::uintptr_t addr) const;
 
   // The live block with the lowest address whose [addr, addr + extent) meets [begin, begin + len).
   const Block* first_overlap(std::uintptr_t begin, std::uint64_t len) const;
 
-  // Adds a block (its slot is assigned here) and returns it.
+  // Adds a block (its slot is assigned here) and returns it. A reference into the heap stays
+  // valid until the next insert or attach.
   const Block& insert(Block b);
   // Removes the block at `addr`; the last slot moves into its place.
   Block erase(std::uintptr_t addr);
@@ -54,17 +60,43 @@ class ShadowHeap {
   Block detach(std::uintptr_t addr);
   const Block& attach(const Block& old, Block moved);
 
+  // Every live block, in address order.
   template <typename F>
   void for_each(F&& f) const {
-    for (const auto& [addr, b] : by_addr_) f(b);
+    for (std::uint32_t r : order_)
+      for (std::uint32_t i = 0; i < runs_[r].n; ++i) f(table_[runs_[r].entry[i]]);
   }
   std::vector<std::uintptr_t> addresses_in_slot_order() const;
 
  private:
-  using Map = std::pmr::map<std::uintptr_t, Block>;
-  std::pmr::unsynchronized_pool_resource pool_;
-  Map by_addr_{&pool_};
-  std::vector<Map::iterator> slots_;
+  static constexpr std::uint32_t kRun = 64;
+  struct Run {
+    std::uint32_t n = 0;
+    std::uintptr_t addr[kRun];
+    std::uint32_t entry[kRun];  // in table_
+  };
+  struct Position {
+    std::size_t rank;  // in order_
+    std::uint32_t i;   // in the run
+  };
+  // The first entry whose address is above `addr` (rank == order_.size() when there is none).
+  Position upper_bound(std::uintptr_t addr) const;
+  // The entry of `addr`, which must be indexed.
+  Position position_of(std::uintptr_t addr) const;
+  Run& run_at(std::size_t rank) { return runs_[order_[rank]]; }
+  const Run& run_at(std::size_t rank) const { return runs_[order_[rank]]; }
+  void index(std::uintptr_t addr, std::uint32_t entry);
+  // Takes the block at `addr` out of the index and returns its entry in table_.
+  std::uint32_t unindex(std::uintptr_t addr);
+  std::uint32_t new_entry(const Block& b);
+
+  std::vector<Block> table_;  // live blocks and free entries (listed in free_entries_)
+  std::vector<std::uint32_t> free_entries_;
+  std::vector<std::uint32_t> slots_;   // slot -> entry
+  std::vector<Run> runs_;              // the runs, in no order; free ones are listed in spare_
+  std::vector<std::uint32_t> order_;   // the runs in use, by address
+  std::vector<std::uintptr_t> first_;  // first_[k]: the first address of run order_[k]
+  std::vector<std::uint32_t> spare_;
   std::uint64_t live_bytes_ = 0;
 };
 
