@@ -20,6 +20,13 @@ namespace shadowheap {
 
 enum class BuddyBug { kNone, kGrowLeavesBuddyFree, kShrinkSplitsTooFar, kAlignIgnored };
 
+namespace buddy {
+// The free bitmaps of every order, in one array of `words` zero words. Arrays are reused across
+// instances (a new 128 KiB one costs page faults; a reused one, a memset of resident memory).
+std::vector<std::uint64_t> take_bits(std::size_t words);
+void give_back_bits(std::vector<std::uint64_t> bits);
+}  // namespace buddy
+
 template <BuddyBug kBug = BuddyBug::kNone>
 class BuddyAllocator final : public Allocator {
   static constexpr int kMinOrder = 5;
@@ -32,10 +39,15 @@ class BuddyAllocator final : public Allocator {
 
  public:
   BuddyAllocator() {
-    for (int k = kMinOrder; k <= kMaxOrder; ++k)
-      free_bits_[k].resize(((kArenaSize >> k) + 63) / 64);
+    std::size_t words = 0;
+    for (int k = kMinOrder; k <= kMaxOrder; ++k) {
+      first_word_[k] = words;
+      words += ((kArenaSize >> k) + 63) / 64;
+    }
+    free_bits_ = buddy::take_bits(words);
     if (arena_.base() != nullptr) push(0, kMaxOrder);
   }
+  ~BuddyAllocator() override { buddy::give_back_bits(std::move(free_bits_)); }
 
   const AllocatorTraits& traits() const override { return traits_; }
 
@@ -119,14 +131,14 @@ class BuddyAllocator final : public Allocator {
 
   bool is_free(std::size_t off, int k) const {
     const std::size_t i = off >> k;
-    return free_bits_[k][i / 64] >> (i % 64) & 1;
+    return free_bits_[first_word_[k] + i / 64] >> (i % 64) & 1;
   }
   void set_free(std::size_t off, int k, bool free) {
     const std::size_t i = off >> k;
     if (free)
-      free_bits_[k][i / 64] |= std::uint64_t{1} << (i % 64);
+      free_bits_[first_word_[k] + i / 64] |= std::uint64_t{1} << (i % 64);
     else
-      free_bits_[k][i / 64] &= ~(std::uint64_t{1} << (i % 64));
+      free_bits_[first_word_[k] + i / 64] &= ~(std::uint64_t{1} << (i % 64));
   }
 
   void push(std::size_t off, int k) {
@@ -153,7 +165,8 @@ class BuddyAllocator final : public Allocator {
   AllocatorTraits traits_{.max_align = kArenaSize, .capacity = kArenaSize, .poisons_free = true};
   Arena arena_{kArenaSize, kArenaSize};
   FreeBlock* heads_[kMaxOrder + 1] = {};
-  std::vector<std::uint64_t> free_bits_[kMaxOrder + 1];
+  std::vector<std::uint64_t> free_bits_;  // bit i of order k: word first_word_[k] + i / 64
+  std::size_t first_word_[kMaxOrder + 1] = {};
 };
 
 }  // namespace shadowheap

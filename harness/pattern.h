@@ -58,7 +58,7 @@ SHADOWHEAP_PATTERN_LOOP std::uint64_t find_nonzero(const unsigned char* base, st
 // chooses. Every block has its own probes, so a change anywhere in the middle of large blocks
 // (a realloc that skips a page, a neighbour's metadata written inside) is found with
 // probability over a run, at a cost bounded per block.
-inline constexpr int kProbes = 4;
+inline constexpr int kProbes = 8;
 inline constexpr std::uint64_t kProbeBytes = 64;
 template <typename F>
 void for_each_window(std::uint64_t length, std::uint64_t window, std::uint64_t seed, F f) {
