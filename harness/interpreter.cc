@@ -1,6 +1,8 @@
 #include "harness/interpreter.h"
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <condition_variable>
 #include <cstdint>
 #include <cstdio>
@@ -44,6 +46,27 @@ void show_bytes(Violation& v, const unsigned char* base, std::uint64_t offset, s
     v.expected.push_back(expect(i));
     v.actual.push_back(base[i]);
   }
+}
+
+// Coverage of what the allocator was asked, for libFuzzer: one edge per kind of success and
+// log2 of its size (each is a function of its own, so it has its own counter). An input that
+// takes a kind of call to a new size class is kept in the corpus even when the allocator's own
+// code is not instrumented (system, jemalloc, mimalloc, tcmalloc) or is the same for every size,
+// so that large blocks, rare in random inputs, are reached on purpose.
+enum class Reached { kAllocated, kZeroed, kMoved, kResizedInPlace, kKinds };
+constexpr int kSizeClasses = 65;  // std::bit_width of a 64-bit size
+template <int kEdge>
+[[gnu::noinline]] void reached_edge() {
+  asm volatile("" ::"i"(kEdge));
+}
+template <int... kEdge>
+constexpr std::array<void (*)(), sizeof...(kEdge)> edges(std::integer_sequence<int, kEdge...>) {
+  return {&reached_edge<kEdge>...};
+}
+constexpr auto kReachedEdges =
+    edges(std::make_integer_sequence<int, static_cast<int>(Reached::kKinds) * kSizeClasses>{});
+void reached(Reached what, std::uint64_t size) {
+  kReachedEdges[static_cast<int>(what) * kSizeClasses + std::bit_width(size)]();
 }
 
 std::atomic<Interpreter*> g_current{nullptr};  // the interpreter the crash reporter describes
@@ -329,6 +352,7 @@ std::optional<Violation> Interpreter::allocate(std::uint64_t size, std::uint8_t 
                                         .id = id,
                                         .align_log2 = align_log2});
   fill(b);
+  reached(zeroed ? Reached::kZeroed : Reached::kAllocated, size);
   return std::nullopt;
 }
 
@@ -389,6 +413,7 @@ std::optional<Violation> Interpreter::reallocate(const Block& b, std::uint64_t n
   moved.id = id;
   moved.seed = seed;
   fill(shadow_.attach(old, moved));
+  reached(addr != old.addr ? Reached::kMoved : Reached::kResizedInPlace, new_size);
   return addr != old.addr ? check_poisoned(old.addr, old.size) : std::nullopt;
 }
 
