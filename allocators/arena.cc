@@ -50,10 +50,7 @@ void cache_or_unmap(Mapping m) {
 // Zeroes a page, writing it only if it holds a byte other than zero: most pages a block covered
 // were never written (the harness fills a block's windows only), and reading costs less than
 // writing. The arena's memory is addressable here (the destructor unpoisoned it).
-#if defined(__clang__)
-__attribute__((no_sanitize("address", "undefined")))
-#endif
-void clear_page(unsigned char* page) {
+SHADOWHEAP_UNCHECKED void clear_page(unsigned char* page) {
   std::uint64_t any = 0;
   for (std::size_t i = 0; i < Arena::kPage; i += 8) {
     std::uint64_t w;
@@ -61,6 +58,14 @@ void clear_page(unsigned char* page) {
     any |= w;
   }
   if (any != 0) std::memset(page, 0, Arena::kPage);
+}
+
+// Which pages of [p, p + len) (both page-aligned) are resident: bit 0 of one byte per page, in a
+// buffer of the calling thread's; null if the kernel cannot say.
+const unsigned char* residency(void* p, std::size_t len) {
+  static thread_local std::vector<unsigned char> now;
+  now.resize(len / Arena::kPage);
+  return mincore(p, len, now.data()) == 0 ? now.data() : nullptr;
 }
 
 }  // namespace
@@ -72,9 +77,8 @@ Arena::Arena(std::size_t size, std::size_t align) : size_(size) {
   raw_ = static_cast<unsigned char*>(m.p);
   resident_ = std::move(m.resident);
   base_ = reinterpret_cast<unsigned char*>(align_up(reinterpret_cast<std::uintptr_t>(raw_), align));
-  const std::size_t words = (size / kPage + 64) / 64;
-  dirty_pages_.assign(words, 0);
-  if (kAsan) poisoned_pages_.assign(words, 0);
+  dirty_pages_.assign(resident_.size(), 0);
+  if (kAsan) poisoned_pages_.assign((size / kPage + 64) / 64, 0);
 }
 
 Arena::~Arena() {
@@ -88,31 +92,18 @@ Arena::~Arena() {
 // marked dirty, and the pages resident now that were not when the arena took the mapping (the
 // ones the allocator wrote without telling the arena). A page resident before and not marked was
 // zeroed when the mapping was given back last and written by no one since (a stray write there, a
-// bug under test, is the one thing this does not undo). Resident pages are written (they stay
-// resident: writing one costs a sixtieth of faulting it in again); a dirty page not resident is
-// given back to the kernel, in case it was swapped out.
+// bug under test, is the one thing this does not undo). Resident pages are cleared in place (they
+// stay resident: clearing one costs a sixtieth of faulting it in again); a dirty page not
+// resident is given back to the kernel, in case it was swapped out.
 void Arena::reset_mapping() {
   const std::size_t pages = raw_size_ / kPage;
-  static thread_local std::vector<unsigned char> now;
-  now.resize(pages);
-  if (mincore(raw_, raw_size_, now.data()) != 0) {
+  const unsigned char* now = residency(raw_, raw_size_);
+  if (now == nullptr) {
     madvise(raw_, raw_size_, MADV_DONTNEED);
     std::fill(resident_.begin(), resident_.end(), 0);
     return;
   }
   // 64 pages at a time: bit i of a word is page 64 * w + i of the mapping.
-  const std::size_t shift = (base_ - raw_) / kPage;  // dirty pages count from base_
-  auto dirty_word = [&](std::size_t w) -> std::uint64_t {
-    auto bits_from = [&](std::size_t j) {  // dirty pages j..j+63 of base_
-      const std::size_t i = j / 64, r = j % 64;
-      std::uint64_t x = i < dirty_pages_.size() ? dirty_pages_[i] >> r : 0;
-      if (r != 0 && i + 1 < dirty_pages_.size()) x |= dirty_pages_[i + 1] << (64 - r);
-      return x;
-    };
-    if (64 * w + 64 <= shift) return 0;
-    if (64 * w >= shift) return bits_from(64 * w - shift);
-    return bits_from(0) << (shift - 64 * w);
-  };
   std::size_t run = 0, run_end = 0;  // pages to give back to the kernel, [run, run_end)
   auto give_back = [&] {
     if (run_end > run) madvise(raw_ + run * kPage, (run_end - run) * kPage, MADV_DONTNEED);
@@ -122,13 +113,11 @@ void Arena::reset_mapping() {
     std::uint64_t in_core = 0;
     for (std::size_t i = 0; i < 64 && 64 * w + i < pages; ++i)
       in_core |= static_cast<std::uint64_t>(now[64 * w + i] & 1) << i;
-    const std::uint64_t dirty = dirty_word(w);
-    const std::uint64_t write = in_core & (dirty | ~resident_[w]);
-    for (std::uint64_t bits = write; bits != 0; bits &= bits - 1)
+    const std::uint64_t dirty = dirty_pages_[w];
+    for (std::uint64_t bits = in_core & (dirty | ~resident_[w]); bits != 0; bits &= bits - 1)
       clear_page(raw_ + (64 * w + std::countr_zero(bits)) * kPage);
     for (std::uint64_t bits = ~in_core & dirty; bits != 0; bits &= bits - 1) {
       const std::size_t page = 64 * w + std::countr_zero(bits);
-      if (page >= pages) break;
       if (page != run_end) give_back();
       if (run_end == 0) run = page;
       run_end = page + 1;
@@ -151,9 +140,8 @@ void* Arena::zero(void* p, std::size_t n) {
   std::memset(b, 0, first - b);
   std::memset(last, 0, b + n - last);
   const std::size_t pages = (last - first) / kPage;
-  static thread_local std::vector<unsigned char> now;
-  now.resize(pages);
-  if (mincore(first, last - first, now.data()) != 0) {
+  const unsigned char* now = residency(first, last - first);
+  if (now == nullptr) {
     if (madvise(first, last - first, MADV_DONTNEED) != 0) std::memset(first, 0, last - first);
     return p;
   }

@@ -59,7 +59,7 @@ class Arena {
     if (from >= size_) return;
     n = std::min(n, size_ - from);
     high_ = std::max(high_, from + n);
-    mark(dirty_pages_, from, from + n);
+    mark_dirty(from, from + n);
     unpoison_range(from, from + n);
   }
   // Makes [p, p + n) addressable for the allocator's own metadata, without moving the mark.
@@ -67,7 +67,7 @@ class Arena {
     const std::size_t from = offset(p);
     if (from >= size_) return;
     n = std::min(n, size_ - from);
-    mark(dirty_pages_, from, from + n);
+    mark_dirty(from, from + n);
     if (from < high_) asan_unpoison(p, n);
   }
   // Marks [p, p + n) free: poisoned (see above), where it lies below the high-water mark.
@@ -93,6 +93,11 @@ class Arena {
     for (std::size_t page = from / kPage; page <= (to - 1) / kPage; ++page)
       set[page / 64] |= std::uint64_t{1} << (page % 64);
   }
+  // Dirty pages are counted from the mapping's start (raw_), like its resident pages.
+  void mark_dirty(std::size_t from, std::size_t to) {
+    const std::size_t at = base_ - raw_;
+    mark(dirty_pages_, at + from, at + to);
+  }
   void poison_range(std::size_t from, std::size_t to);
   void reset_mapping();  // see arena.cc
   void unpoison_range(std::size_t from, std::size_t to);
@@ -102,9 +107,9 @@ class Arena {
   std::size_t raw_size_ = 0;
   std::size_t size_ = 0;
   std::size_t high_ = 0;
-  PageSet dirty_pages_;     // may hold bytes other than zero
-  PageSet resident_;        // of the mapping (pages from raw_): resident, and zero, when taken
-  PageSet poisoned_pages_;  // may hold poisoned bytes (ASan)
+  PageSet dirty_pages_;     // of the mapping (pages from raw_): may hold bytes other than zero
+  PageSet resident_;        // of the mapping: resident, and zero, when taken
+  PageSet poisoned_pages_;  // of the arena (pages from base_): may hold poisoned bytes (ASan)
 };
 
 }  // namespace shadowheap

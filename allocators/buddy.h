@@ -10,6 +10,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <vector>
 
@@ -36,15 +37,17 @@ class BuddyAllocator final : public Allocator {
     FreeBlock* next;
     FreeBlock* prev;
   };
+  // The free bitmaps of all orders in one array: order k's bits start at word kFirstWord[k]
+  // (kFirstWord[kMaxOrder + 1]: the words in all).
+  static constexpr auto kFirstWord = [] {
+    std::array<std::size_t, kMaxOrder + 2> first{};
+    for (int k = kMinOrder; k <= kMaxOrder; ++k)
+      first[k + 1] = first[k] + ((kArenaSize >> k) + 63) / 64;
+    return first;
+  }();
 
  public:
-  BuddyAllocator() {
-    std::size_t words = 0;
-    for (int k = kMinOrder; k <= kMaxOrder; ++k) {
-      first_word_[k] = words;
-      words += ((kArenaSize >> k) + 63) / 64;
-    }
-    free_bits_ = buddy::take_bits(words);
+  BuddyAllocator() : free_bits_(buddy::take_bits(kFirstWord[kMaxOrder + 1])) {
     if (arena_.base() != nullptr) push(0, kMaxOrder);
   }
   ~BuddyAllocator() override { buddy::give_back_bits(std::move(free_bits_)); }
@@ -131,14 +134,14 @@ class BuddyAllocator final : public Allocator {
 
   bool is_free(std::size_t off, int k) const {
     const std::size_t i = off >> k;
-    return free_bits_[first_word_[k] + i / 64] >> (i % 64) & 1;
+    return free_bits_[kFirstWord[k] + i / 64] >> (i % 64) & 1;
   }
   void set_free(std::size_t off, int k, bool free) {
     const std::size_t i = off >> k;
     if (free)
-      free_bits_[first_word_[k] + i / 64] |= std::uint64_t{1} << (i % 64);
+      free_bits_[kFirstWord[k] + i / 64] |= std::uint64_t{1} << (i % 64);
     else
-      free_bits_[first_word_[k] + i / 64] &= ~(std::uint64_t{1} << (i % 64));
+      free_bits_[kFirstWord[k] + i / 64] &= ~(std::uint64_t{1} << (i % 64));
   }
 
   void push(std::size_t off, int k) {
@@ -165,8 +168,7 @@ class BuddyAllocator final : public Allocator {
   AllocatorTraits traits_{.max_align = kArenaSize, .capacity = kArenaSize, .poisons_free = true};
   Arena arena_{kArenaSize, kArenaSize};
   FreeBlock* heads_[kMaxOrder + 1] = {};
-  std::vector<std::uint64_t> free_bits_;  // bit i of order k: word first_word_[k] + i / 64
-  std::size_t first_word_[kMaxOrder + 1] = {};
+  std::vector<std::uint64_t> free_bits_;  // bit i of order k: word kFirstWord[k] + i / 64
 };
 
 }  // namespace shadowheap

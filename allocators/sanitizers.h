@@ -1,6 +1,10 @@
 // Which sanitizers this translation unit is built with: the one place that asks the compiler.
 //   SHADOWHEAP_ASAN               AddressSanitizer
 //   SHADOWHEAP_SANITIZER_RUNTIME  any sanitizer runtime (ASan or UBSan): the death callback exists
+//   SHADOWHEAP_UNCHECKED          on a function: its memory accesses are not checked by ASan or
+//                                 UBSan. For loops over memory known to be addressable (checked
+//                                 first), where the checks would only repeat that and keep the
+//                                 loop from being vectorised.
 #pragma once
 
 #if defined(__has_feature)
@@ -18,4 +22,9 @@
 #ifndef SHADOWHEAP_SANITIZER_RUNTIME
 #define SHADOWHEAP_SANITIZER_RUNTIME 1
 #endif
+#endif
+#if defined(__clang__)
+#define SHADOWHEAP_UNCHECKED __attribute__((no_sanitize("address", "undefined")))
+#else
+#define SHADOWHEAP_UNCHECKED
 #endif

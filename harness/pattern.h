@@ -10,11 +10,12 @@
 #include <cstdint>
 #include <cstring>
 
+#include "allocators/sanitizers.h"
+
 // The pattern loops carry no coverage worth a fuzzer's attention, only its cost; and they run
-// only over ranges the interpreter has checked addressable first (check_addressable), so ASan's
-// check of every word would repeat that check and keep the loops from being vectorised.
+// only over ranges the interpreter has checked addressable first (check_addressable).
 #if defined(__clang__)
-#define SHADOWHEAP_PATTERN_LOOP __attribute__((no_sanitize("coverage", "address", "undefined")))
+#define SHADOWHEAP_PATTERN_LOOP SHADOWHEAP_UNCHECKED __attribute__((no_sanitize("coverage")))
 #else
 #define SHADOWHEAP_PATTERN_LOOP
 #endif
@@ -72,4 +73,5 @@ void for_each_window(std::uint64_t length, std::uint64_t window, std::uint64_t s
   for (std::uint64_t from : at) f(from, std::min(from + kProbeBytes, tail));
   f(tail, length);
 }
+
 }  // namespace shadowheap
