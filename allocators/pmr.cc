@@ -5,6 +5,7 @@
 
 #include <memory_resource>
 #include <new>
+#include <type_traits>
 
 #include "allocators/limits.h"
 #include "allocators/registry.h"
@@ -58,7 +59,9 @@ class PmrAllocator final : public Allocator {
 
  private:
   static constexpr std::size_t kMaxBlock = kMaxCheapBlock;
-  AllocatorTraits traits_{.max_align = std::size_t{1} << 16};
+  AllocatorTraits traits_{
+      .max_align = std::size_t{1} << 16,
+      .thread_safe = std::is_same_v<Resource, std::pmr::synchronized_pool_resource>};
   bool round_to_align_;
   Upstream upstream_;
   Resource resource_{&upstream_};

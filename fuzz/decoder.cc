@@ -13,6 +13,11 @@ namespace shadowheap::fuzz {
 namespace {
 
 constexpr OpKind kLastFuzzedKind = OpKind::kFreeEvery;
+static_assert(static_cast<int>(kLastFuzzedKind) == 7, "op bytes below 240 read as value % 8");
+static_assert(kMaxThreads == 8, "bytes 240..247 name threads 0..7");
+// The op byte (decoder.h): 0..239 an op kind, 240..247 a switch of the current thread, 248..255
+// a thread_exit.
+constexpr std::uint8_t kSwitchThread = 240, kThreadExitByte = 248;
 
 enum class AlignKind : std::uint8_t { kWord, kSmall, kPage, kLarge, kHuge };
 enum class SizeKind : std::uint8_t {
@@ -161,10 +166,18 @@ void put_slot(std::vector<std::uint8_t>& out, std::uint32_t slot) {
 std::vector<Op> decode(const std::uint8_t* data, std::size_t size) {
   FuzzedDataProvider in(data, size);
   std::vector<Op> ops;
+  std::uint8_t thread = 0;
   while (in.remaining_bytes() > 0 && ops.size() < kMaxOps) {
-    // Every op but thread_exit, single-threaded: the fuzz input format has no threads yet.
-    Op op{.kind = static_cast<OpKind>(in.ConsumeIntegralInRange<std::uint32_t>(
-              0, static_cast<std::uint32_t>(kLastFuzzedKind)))};
+    const std::uint8_t b = in.ConsumeIntegral<std::uint8_t>();
+    if (b >= kThreadExitByte) {
+      ops.push_back(thread_exit_op(static_cast<std::uint8_t>(1 + (b - kThreadExitByte) % 7)));
+      continue;
+    }
+    if (b >= kSwitchThread) {
+      thread = b - kSwitchThread;
+      continue;
+    }
+    Op op{.kind = static_cast<OpKind>(b % 8), .thread = thread};
     switch (op.kind) {
       case OpKind::kAlloc:
       case OpKind::kAllocZeroed:
@@ -199,8 +212,8 @@ std::vector<Op> decode(const std::uint8_t* data, std::size_t size) {
 }
 
 std::string unencodable(const Op& op) {
-  if (op.thread != 0 || op.kind == OpKind::kThreadExit)
-    return "threads are not in the fuzz input format (thread=, thread_exit)";
+  if (op.thread >= kMaxThreads) return "thread above 7";
+  if (op.kind == OpKind::kThreadExit && op.thread == 0) return "thread_exit of thread 0";
   switch (op.kind) {
     case OpKind::kFree:
     case OpKind::kFillUsable:
@@ -224,9 +237,15 @@ std::string unencodable(const Op& op) {
 
 std::vector<std::uint8_t> encode(const std::vector<Op>& ops) {
   std::vector<std::uint8_t> out;
+  std::uint8_t thread = 0;
   for (const Op& op : ops) {
-    put<std::uint32_t>(out, 0, static_cast<std::uint32_t>(kLastFuzzedKind),
-                       static_cast<std::uint32_t>(op.kind));
+    if (op.kind == OpKind::kThreadExit) {
+      out.push_back(static_cast<std::uint8_t>(kThreadExitByte + op.thread - 1));
+      continue;
+    }
+    if (op.thread != thread) out.push_back(static_cast<std::uint8_t>(kSwitchThread + op.thread));
+    thread = op.thread;
+    out.push_back(static_cast<std::uint8_t>(op.kind));
     switch (op.kind) {
       case OpKind::kAlloc:
       case OpKind::kAllocZeroed:

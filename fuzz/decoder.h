@@ -5,8 +5,10 @@
 //
 // Byte layout, in reading order (each field is big-endian over as many bytes as its range needs):
 //
-//   op        1  OpKind: alloc, alloc_zeroed, free, realloc, fill_usable, check_all,
-//                alloc_many, free_every
+//   op        1  0..239: OpKind (value % 8): alloc, alloc_zeroed, free, realloc, fill_usable,
+//                check_all, alloc_many, free_every; it runs on the current thread (harness/op.h)
+//                240..247: no op; the current thread (0 at the start) becomes value - 240
+//                248..255: thread_exit of thread 1 + (value - 248) % 7
 //   alloc, alloc_zeroed:  align, size
 //   free, fill_usable:    slot (1 byte, taken modulo the live blocks)
 //   realloc:              slot (1), size
@@ -36,6 +38,11 @@
 // reachable but rare (about one random input in twenty has one), so that they do not set the
 // cost of an input. libFuzzer keeps the inputs that reach their code in the corpus.
 //
+// Threads: a sixteenth of the op byte's values switch the thread or end one, so a random input
+// of 40 ops changes threads a few times and libFuzzer explores on which thread blocks are
+// allocated, freed and abandoned; for an allocator that is not thread-safe every op runs on
+// thread 0 (and its traces say so).
+//
 // Decoding stops when the input runs out or after kMaxOps ops.
 #pragma once
 
@@ -52,9 +59,9 @@ inline constexpr std::size_t kMaxOps = 1024;
 
 std::vector<Op> decode(const std::uint8_t* data, std::size_t size);
 
-// Whether the decoder can produce `op`: slots up to 255, alloc_many counts 1..32 or multiples
-// of 1024 up to 4096, sizes and alignments up to 8 KiB and 4 MiB in all, free_every strides 1..8.
-// Empty if so, else what is out of range.
+// Whether the decoder can produce `op`: threads 0..7 (thread_exit: 1..7), slots up to 255,
+// alloc_many counts 1..32 or multiples of 1024 up to 4096, sizes and alignments up to 8 KiB and 4
+// MiB in all, free_every strides 1..8. Empty if so, else what is out of range.
 std::string unencodable(const Op& op);
 
 // Bytes that decode to exactly `ops`; every op must be encodable.

@@ -150,8 +150,10 @@ namespace {
 
 // The op as it acts in this state: a slot is taken modulo the live blocks and an offset modulo
 // the stride, so the history (and every trace printed from it) reads `free slot=0` with one block
-// live, not the slot=102 a fuzz input said, and replays the same.
-Op normalized(Op op, std::size_t live) {
+// live, not the slot=102 a fuzz input said, and replays the same. An allocator that is not
+// thread-safe runs every op on thread 0, and its history says so.
+Op normalized(Op op, std::size_t live, bool thread_safe) {
+  if (!thread_safe && op.kind != OpKind::kThreadExit) op.thread = 0;  // where it runs
   switch (op.kind) {
     case OpKind::kFree:
     case OpKind::kRealloc:
@@ -195,7 +197,7 @@ void check_output(OutputGuard& guard, std::optional<Violation>* v) {
 }  // namespace
 
 std::optional<Violation> Interpreter::step(const Op& given) {
-  const Op op = normalized(given, shadow_.live_count());
+  const Op op = normalized(given, shadow_.live_count(), traits_.thread_safe);
   history_.push_back(op);
   InOp in_op;
   ++stats_.ops;

@@ -252,6 +252,47 @@ void cross_thread(const std::string& allocator) {
   run(allocator, ops);
 }
 
+// Blocks allocated on one thread are freed on another, while both threads hold blocks of the
+// same sizes: a remote free must go back to the block's owner, not into the freeing thread's
+// own free lists. Then both threads allocate again, and every block is checked.
+void free_on_another_thread(const std::string& allocator) {
+  const Declared d = declared(allocator);
+  const auto size = *small_sizes();
+  const auto owner = static_cast<std::uint8_t>(*rc::gen::inRange(0, 4));
+  const auto other = static_cast<std::uint8_t>((owner + *rc::gen::inRange(1, 4)) % 4);
+  const auto n = *rc::gen::inRange<std::uint32_t>(1, 32);
+  const auto stride = *rc::gen::inRange<std::uint32_t>(1, 5);
+  const auto offset = *rc::gen::inRange<std::uint32_t>(0, stride);
+  std::vector<Op> ops = {
+      on_thread(alloc_many_op(n, size, d.align), owner),
+      on_thread(alloc_many_op(*rc::gen::inRange<std::uint32_t>(1, 8), size, d.align), other),
+      on_thread(free_every_op(stride, offset), other),
+      on_thread(alloc_many_op(n, size, d.align), other),
+      on_thread(alloc_many_op(n, size, d.align), owner),
+      check_all_op()};
+  run(allocator, ops);
+}
+
+// A thread ends while blocks it allocated are live: they stay live (its cache is flushed or
+// abandoned, not freed), other threads allocate around them and free them.
+void thread_exit_with_live_blocks(const std::string& allocator) {
+  const Declared d = declared(allocator);
+  const auto k = static_cast<std::uint8_t>(*rc::gen::inRange(1, 4));
+  const auto next = static_cast<std::uint8_t>(*rc::gen::inRange(0, 4));
+  const auto size = *small_sizes();
+  const auto n = *rc::gen::inRange<std::uint32_t>(1, 32);
+  const auto stride = *rc::gen::inRange<std::uint32_t>(1, 5);
+  std::vector<Op> ops = {on_thread(alloc_many_op(n, size, d.align), k),
+                         on_thread(free_every_op(stride, 0), k),
+                         thread_exit_op(k),
+                         on_thread(alloc_many_op(n, size, d.align), next),
+                         check_all_op(),
+                         on_thread(free_every_op(2, 1), next),
+                         on_thread(alloc_many_op(n, size, d.align), k),
+                         check_all_op()};
+  run(allocator, ops);
+}
+
 }  // namespace
 
 void fail_property(const std::string& report, const Violation& v, std::uint64_t ops_run,
@@ -310,6 +351,8 @@ const std::vector<Property>& suite() {
       {"FailedReallocKeepsTheBlock", &failed_realloc},
       {"DeepSizeClassStates", &deep_size_class_states},
       {"CrossThreadHandOver", &cross_thread},
+      {"FreeOnAnotherThread", &free_on_another_thread},
+      {"ThreadExitWithLiveBlocks", &thread_exit_with_live_blocks},
   };
   return all;
 }

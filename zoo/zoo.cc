@@ -8,6 +8,7 @@
 #include "allocators/registry.h"
 #include "allocators/slab.h"
 #include "allocators/thirdparty.h"
+#include "allocators/threadcache.h"
 #include "allocators/tlsf.h"
 
 namespace shadowheap::zoo {
@@ -142,6 +143,25 @@ const std::vector<Bug>& bugs() {
        {"usable_size_too_small", "overlap", "content_changed"},
        true,
        variant<TlsfAllocator<TlsfBug::kSearchWithoutRounding>>()},
+      {"threadcache_remote_free_to_own_cache",
+       "(mimalloc's remote free lists; glibc tcache's cross-arena frees)",
+       "a block freed by a thread that does not own it goes onto the freeing thread's span",
+       {"overlap", "content_changed", "live_block_poisoned"},
+       false,
+       variant<ThreadCacheAllocator<ThreadCacheBug::kRemoteFreeToOwnCache>>()},
+      {"threadcache_exit_releases_live_spans",
+       "(mimalloc's page abandonment at thread exit)",
+       "a thread's exit returns its spans to the central heap with blocks still live in them",
+       {"overlap", "content_changed", "live_block_poisoned"},
+       false,
+       variant<ThreadCacheAllocator<ThreadCacheBug::kExitReleasesLiveSpans>>()},
+      {"threadcache_refill_without_lock",
+       "(tcmalloc's central free list lock)",
+       "a heap takes a fresh span from the central heap without its lock",
+       {"overlap", "content_changed", "live_block_poisoned", "crash", "data_race"},
+       false,
+       variant<ThreadCacheAllocator<ThreadCacheBug::kRefillWithoutLock>>(),
+       Mode::kConcurrent},
       {"mimalloc_raw",
        "mimalloc#700 (real, in mimalloc 2.0.9)",
        "mi_heap_malloc_aligned(n, n) is misaligned for n = 256, 512, 1024",

@@ -13,6 +13,10 @@
 
 namespace shadowheap::zoo {
 
+// What reveals a bug: the deterministic drivers (properties, fuzzing, hand-over threads), or only
+// threads running at the same time (the stress mode, ThreadSanitizer).
+enum class Mode { kDeterministic, kConcurrent };
+
 struct Bug {
   std::string name;                    // registered as "zoo_" + name
   std::string modelled_on;             // the public bug of the same class
@@ -20,6 +24,7 @@ struct Bug {
   std::vector<std::string> caught_as;  // the violation kinds that report it (asan or plain build)
   bool deep;                           // needs tens of operations in a particular pattern
   AllocatorFactory make;               // the buggy allocator
+  Mode mode = Mode::kDeterministic;
 };
 
 const std::vector<Bug>& bugs();

@@ -13,7 +13,7 @@ namespace shadowheap::fuzz {
 namespace {
 
 rc::Gen<Op> encodable_op() {
-  return rc::gen::suchThat(testing::arbitrary_op(),
+  return rc::gen::suchThat(testing::arbitrary_threaded_op(),
                            [](const Op& op) { return unencodable(op).empty(); });
 }
 
@@ -35,6 +35,7 @@ TEST(Decoder, ReachesEveryRegime) {
   // Fixed-seed random inputs of 64 bytes, as a young corpus looks.
   std::uint64_t state = 1;
   std::set<OpKind> kinds;
+  std::set<int> threads;
   bool huge = false, above_ptrdiff = false, size_max = false, above_4g = false, mib = false;
   bool align_1m = false, size_eq_align = false, size_below_align = false;
   for (int input = 0; input < 20000; ++input) {
@@ -42,6 +43,7 @@ TEST(Decoder, ReachesEveryRegime) {
     for (auto& b : bytes) b = static_cast<std::uint8_t>((state = splitmix64(state)) >> 56);
     for (const Op& op : decode(bytes.data(), bytes.size())) {
       kinds.insert(op.kind);
+      threads.insert(op.thread);
       if (op.kind != OpKind::kAlloc && op.kind != OpKind::kAllocZeroed) continue;
       size_max |= op.size == UINT64_MAX;
       above_ptrdiff |= op.size == (std::uint64_t{1} << 63);
@@ -53,7 +55,8 @@ TEST(Decoder, ReachesEveryRegime) {
       size_below_align |= op.size < op.align() && op.align() >= 64;
     }
   }
-  EXPECT_EQ(kinds.size(), static_cast<std::size_t>(OpKind::kFreeEvery) + 1);  // all but thread_exit
+  EXPECT_EQ(kinds.size(), static_cast<std::size_t>(OpKind::kMaxValue) + 1);
+  EXPECT_EQ(threads.size(), kMaxThreads);
   EXPECT_TRUE(size_max && above_ptrdiff && above_4g && huge && mib);
   EXPECT_TRUE(align_1m && size_eq_align && size_below_align);
 }

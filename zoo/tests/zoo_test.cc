@@ -3,6 +3,8 @@
 //     bug's suite runs in a child process, each case in a worker of its own: a bug that corrupts
 //     the allocator's own metadata can end in an ASan report inside the allocator, and that is a
 //     catch too (kind "crash"), shrunk like any other.
+//   ZooConcurrent: a bug only threads at the same time reveal (Mode::kConcurrent) is caught by
+//     the stress mode (stress/), in a child process, within a few seeds of 10 s each.
 //   ZooFuzz (libFuzzer builds): the zoo's fuzz target finds it from an empty corpus with a fixed
 //     seed, within 2 M executions (a wall-clock cap of 600 s only guards against a hang).
 #include "zoo/zoo.h"
@@ -21,6 +23,7 @@
 #include "allocators/registry.h"
 #include "harness/run.h"
 #include "properties/suite.h"
+#include "stress/stress.h"
 
 namespace shadowheap::zoo {
 namespace {
@@ -45,6 +48,7 @@ class ZooProperties : public ::testing::TestWithParam<Bug> {};
 
 TEST_P(ZooProperties, SuiteCatchesTheBug) {
   const Bug& bug = GetParam();
+  if (bug.mode == Mode::kConcurrent) GTEST_SKIP() << "only threads at the same time reveal it";
   const std::string allocator = "zoo_" + bug.name;
   ASSERT_NE(find_allocator(allocator), nullptr);
   set_replay_tool(ZOO_REPLAY);  // zoo allocators replay with the zoo's replay tool
@@ -77,12 +81,58 @@ TEST_P(ZooProperties, SuiteCatchesTheBug) {
 INSTANTIATE_TEST_SUITE_P(, ZooProperties, ::testing::ValuesIn(bugs()),
                          [](const auto& info) { return info.param.name; });
 
+class ZooConcurrent : public ::testing::TestWithParam<Bug> {};
+
+TEST_P(ZooConcurrent, StressModeCatchesTheBug) {
+  const Bug& bug = GetParam();
+  if (bug.mode != Mode::kConcurrent) GTEST_SKIP() << "the deterministic drivers catch it";
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  std::fflush(nullptr);
+  const pid_t child = fork();
+  if (child == 0) {
+    close(fds[0]);
+    for (std::uint64_t seed = 1; seed <= 6; ++seed) {
+      const auto r =
+          stress::run("zoo_" + bug.name,
+                      {.threads = 4, .seed = seed, .ops_per_thread = UINT64_MAX, .seconds = 10});
+      if (!r.violation) continue;
+      std::fputs(r.report.c_str(), stderr);
+      dprintf(fds[1], "%s %llu %.1f", std::string(kind_name(r.violation->kind)).c_str(),
+              static_cast<unsigned long long>(seed), r.seconds);
+      _exit(0);
+    }
+    dprintf(fds[1], "none 0 0");
+    _exit(0);
+  }
+  close(fds[1]);
+  char buf[128] = {};
+  std::size_t n = 0;
+  for (ssize_t r; (r = read(fds[0], buf + n, sizeof buf - 1 - n)) > 0;) n += r;
+  close(fds[0]);
+  int status = 0;
+  waitpid(child, &status, 0);
+  char kind[64] = "crash";  // the child died: a sanitizer report or a signal inside the allocator
+  unsigned long long seed = 0;
+  double seconds = 0;
+  if (n > 0) std::sscanf(buf, "%63s %llu %lf", kind, &seed, &seconds);
+  ASSERT_NE(std::string(kind), "none") << "the stress mode did not catch " << bug.name;
+  EXPECT_NE(std::find(bug.caught_as.begin(), bug.caught_as.end(), kind), bug.caught_as.end())
+      << bug.name << " was reported as " << kind;
+  std::printf("ZOO %s caught-by stress kind %s with seed %llu after %.1f s\n", bug.name.c_str(),
+              kind, seed, seconds);
+}
+
+INSTANTIATE_TEST_SUITE_P(, ZooConcurrent, ::testing::ValuesIn(bugs()),
+                         [](const auto& info) { return info.param.name; });
+
 #ifdef ZOO_FUZZER  // built with libFuzzer
 
 class ZooFuzz : public ::testing::TestWithParam<Bug> {};
 
 TEST_P(ZooFuzz, FindsTheBug) {
   const Bug& bug = GetParam();
+  if (bug.mode == Mode::kConcurrent) GTEST_SKIP() << "only threads at the same time reveal it";
   const std::string dir = ::testing::TempDir() + "zoo_fuzz_" + bug.name;
   const std::string command =
       "rm -rf " + dir + " && mkdir -p " + dir + " && SHADOWHEAP_ALLOCATOR=zoo_" + bug.name +

@@ -1,0 +1,479 @@
+#include "stress/stress.h"
+
+#include <algorithm>
+#include <atomic>
+#include <bit>
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <thread>
+#include <vector>
+
+#include "allocators/registry.h"
+#include "harness/pattern.h"
+
+namespace shadowheap::stress {
+
+// ---- IntervalIndex ----
+
+// Calls f(stripes) with every stripe of [start, start + size) locked, in increasing order.
+template <typename F>
+auto IntervalIndex::locked(std::uintptr_t start, std::uint64_t size, F f) {
+  const std::uintptr_t first = start >> kRegionLog2;
+  const std::uintptr_t last = (start + std::max<std::uint64_t>(size, 1) - 1) >> kRegionLog2;
+  std::uint64_t mask = 0;  // bit s: stripe s
+  if (last - first >= kStripes - 1) {
+    mask = ~std::uint64_t{0};
+  } else {
+    for (std::uintptr_t r = first; r <= last; ++r) mask |= std::uint64_t{1} << (r % kStripes);
+  }
+  for (std::uint64_t m = mask; m != 0; m &= m - 1) stripes_[std::countr_zero(m)].mu.lock();
+  struct Unlock {
+    IntervalIndex* index;
+    std::uint64_t mask;
+    ~Unlock() {
+      for (std::uint64_t m = mask; m != 0; m &= m - 1)
+        index->stripes_[std::countr_zero(m)].mu.unlock();
+    }
+  } unlock{this, mask};
+  return f(mask);
+}
+
+std::optional<IntervalIndex::Block> IntervalIndex::insert(const Block& b) {
+  const std::uintptr_t end = b.start + b.size;
+  return locked(b.start, b.size, [&](std::uint64_t mask) -> std::optional<Block> {
+    for (std::uint64_t m = mask; m != 0; m &= m - 1) {
+      const auto& blocks = stripes_[std::countr_zero(m)].blocks;
+      // The block starting last before `end` is the only one that can reach into [start, end).
+      auto it = blocks.lower_bound(end);
+      if (it == blocks.begin()) continue;
+      --it;
+      if (it->second.start + it->second.size > b.start) return it->second;
+    }
+    for (std::uint64_t m = mask; m != 0; m &= m - 1)
+      stripes_[std::countr_zero(m)].blocks.emplace(b.start, b);
+    return std::nullopt;
+  });
+}
+
+bool IntervalIndex::erase(std::uintptr_t start) {
+  const auto b = find(start);
+  if (!b) return false;
+  return locked(b->start, b->size, [&](std::uint64_t mask) {
+    bool erased = false;
+    for (std::uint64_t m = mask; m != 0; m &= m - 1)
+      erased |= stripes_[std::countr_zero(m)].blocks.erase(start) > 0;
+    return erased;
+  });
+}
+
+std::optional<IntervalIndex::Block> IntervalIndex::find(std::uintptr_t start) {
+  return locked(start, 1, [&](std::uint64_t mask) -> std::optional<Block> {
+    const auto& blocks = stripes_[std::countr_zero(mask)].blocks;
+    const auto it = blocks.find(start);
+    if (it == blocks.end()) return std::nullopt;
+    return it->second;
+  });
+}
+
+std::size_t IntervalIndex::size() {
+  std::size_t n = 0;  // each block counted in the stripe of its first region
+  for (int i = 0; i < kStripes; ++i) {
+    std::lock_guard lock(stripes_[i].mu);
+    for (const auto& [start, b] : stripes_[i].blocks) n += (start >> kRegionLog2) % kStripes == i;
+  }
+  return n;
+}
+
+// ---- The run ----
+
+namespace {
+
+constexpr std::size_t kHeld = 128;     // blocks a thread holds at most
+constexpr std::size_t kExchange = 64;  // the shared exchange's slots
+constexpr std::size_t kRecent = 24;    // ops per thread in a report
+constexpr std::uint64_t kWindow = 4096;
+
+enum class Act : std::uint8_t { kAlloc, kAllocZeroed, kFree, kRealloc, kGive, kCheck };
+
+// One op of one thread, for reports.
+struct Event {
+  std::uint64_t seq = 0;  // when it started, across threads
+  Act act = Act::kCheck;
+  std::uint64_t size = 0;  // alloc: size; realloc: the new size
+  std::uint8_t align_log2 = 0;
+  std::uintptr_t block = 0;   // free, realloc, give: the block it acts on
+  std::uintptr_t result = 0;  // alloc, realloc: what the allocator answered; give: the block got
+};
+
+// A block on its way from one thread to another.
+struct Parcel {
+  IntervalIndex::Block block;
+};
+
+struct Shared {
+  Allocator& allocator;
+  const Options& options;
+  IntervalIndex index;
+  std::array<std::atomic<Parcel*>, kExchange> exchange{};
+  std::atomic<std::uint64_t> seq{0};
+  std::atomic<bool> stop{false};
+  std::mutex mu;  // the first violation
+  std::optional<Violation> violation;
+  unsigned violating_thread = 0;
+  std::chrono::steady_clock::time_point deadline;
+};
+
+struct Worker {
+  Shared& shared;
+  unsigned id;
+  std::uint64_t rng;
+  std::vector<IntervalIndex::Block> held;
+  std::array<Event, kRecent> recent{};
+  std::uint64_t events = 0, ops = 0;
+  std::uint64_t next_seed;
+
+  std::uint64_t next() { return rng = splitmix64(rng); }
+  std::uint64_t below(std::uint64_t n) { return next() % n; }
+
+  Event& record(Act act) {
+    Event& e = recent[events++ % kRecent];
+    e = Event{.seq = shared.seq.fetch_add(1, std::memory_order_relaxed), .act = act};
+    return e;
+  }
+
+  bool fail(ViolationKind kind, std::string detail) {
+    std::lock_guard lock(shared.mu);
+    if (!shared.violation) {
+      shared.violation = Violation{.kind = kind, .detail = std::move(detail)};
+      shared.violating_thread = id;
+    }
+    shared.stop.store(true, std::memory_order_relaxed);
+    return false;
+  }
+
+  std::uint64_t draw_size() {
+    const std::uint64_t r = below(100);
+    if (r < 60) return 1 + below(128);
+    if (r < 85) return 129 + below(2048 - 128);
+    if (r < 95) return 2049 + below(32768 - 2048);
+    return 32769 + below(256 * 1024 - 32768);
+  }
+  std::uint8_t draw_align() {
+    const std::uint64_t max = shared.allocator.traits().max_align;
+    const auto top =
+        static_cast<std::uint8_t>(std::min<std::uint64_t>(std::bit_width(max) - 1, 12));
+    if (below(100) < 85) return std::min<std::uint8_t>(3, top);
+    return static_cast<std::uint8_t>(below(top + 1));
+  }
+
+  static std::string hex(std::uintptr_t p) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "0x%" PRIxPTR, p);
+    return buf;
+  }
+  static std::string describe(const IntervalIndex::Block& b) {
+    return hex(b.start) + " size " + std::to_string(b.size) + " align " +
+           std::to_string(std::uint64_t{1} << b.align_log2) + ", allocated by thread " +
+           std::to_string(b.thread);
+  }
+
+  // The pattern of b, in its windows, or a violation of `kind`.
+  bool verify(const IntervalIndex::Block& b, ViolationKind kind, const char* when,
+              std::uint64_t length) {
+    if (!shared.options.checked) return true;
+    const auto* base = reinterpret_cast<const unsigned char*>(b.start);
+    std::uint64_t bad = kNoMismatch;
+    for_each_window(b.size, kWindow, b.seed, [&](std::uint64_t from, std::uint64_t to) {
+      if (bad == kNoMismatch && from < length)
+        bad = find_pattern_mismatch(base, b.seed, from, std::min(to, length));
+    });
+    if (bad == kNoMismatch) return true;
+    return fail(kind,
+                "block " + describe(b) + ": byte " + std::to_string(bad) + " changed " + when);
+  }
+  void fill(const IntervalIndex::Block& b) {
+    if (!shared.options.checked) return;
+    auto* base = reinterpret_cast<unsigned char*>(b.start);
+    for_each_window(b.size, kWindow, b.seed, [&](std::uint64_t from, std::uint64_t to) {
+      fill_pattern(base, b.seed, from, to);
+    });
+  }
+
+  // Checks a new block before anything touches it, and enters it in the index.
+  std::optional<IntervalIndex::Block> enter(std::uintptr_t p, std::uint64_t size,
+                                            std::uint8_t align_log2) {
+    IntervalIndex::Block b{.start = p,
+                           .size = size,
+                           .seed = next_seed++,
+                           .align_log2 = align_log2,
+                           .thread = static_cast<std::uint8_t>(id)};
+    if (!shared.options.checked) return b;
+    if (p + size < p)
+      return fail(ViolationKind::kImpossibleSuccess,
+                  "block " + hex(p) + " for size " + std::to_string(size) + " wraps around"),
+             std::nullopt;
+    if (p & ((std::uintptr_t{1} << align_log2) - 1))
+      return fail(ViolationKind::kMisaligned, "block " + hex(p) + " for align " +
+                                                  std::to_string(std::uint64_t{1} << align_log2)),
+             std::nullopt;
+    if (auto other = shared.index.insert(b))
+      return fail(ViolationKind::kOverlap, "block " + hex(p) + " for size " + std::to_string(size) +
+                                               " (thread " + std::to_string(id) +
+                                               ") overlaps live block " + describe(*other)),
+             std::nullopt;
+    return b;
+  }
+
+  bool alloc(bool zeroed) {
+    Event& e = record(zeroed ? Act::kAllocZeroed : Act::kAlloc);
+    e.size = draw_size();
+    e.align_log2 = draw_align();
+    const std::uint64_t align = std::uint64_t{1} << e.align_log2;
+    void* p = zeroed ? shared.allocator.allocate_zeroed(e.size, align)
+                     : shared.allocator.allocate(e.size, align);
+    e.result = reinterpret_cast<std::uintptr_t>(p);
+    if (p == nullptr) return true;
+    const auto b = enter(e.result, e.size, e.align_log2);
+    if (!b) return false;
+    if (zeroed && shared.options.checked) {
+      const auto* base = reinterpret_cast<const unsigned char*>(p);
+      std::uint64_t bad = kNoMismatch;
+      for_each_window(b->size, kWindow, b->seed, [&](std::uint64_t from, std::uint64_t to) {
+        if (bad == kNoMismatch) bad = find_nonzero(base, from, to);
+      });
+      if (bad != kNoMismatch)
+        return fail(ViolationKind::kZeroedNotZero,
+                    "zeroed block " + describe(*b) + ": byte " + std::to_string(bad) + " not zero");
+    }
+    fill(*b);
+    held.push_back(*b);
+    return true;
+  }
+
+  // Takes held block i out: verified, and out of the index.
+  std::optional<IntervalIndex::Block> take(std::size_t i, const char* when) {
+    const IntervalIndex::Block b = held[i];
+    held[i] = held.back();
+    held.pop_back();
+    if (!verify(b, ViolationKind::kContentChanged, when, b.size)) return std::nullopt;
+    if (shared.options.checked) shared.index.erase(b.start);
+    return b;
+  }
+
+  bool free_one() {
+    Event& e = record(Act::kFree);
+    const auto b = take(below(held.size()), "before its free");
+    if (!b) return false;
+    e.block = b->start;
+    shared.allocator.deallocate(reinterpret_cast<void*>(b->start), b->size, b->align());
+    return true;
+  }
+
+  bool realloc_one() {
+    Event& e = record(Act::kRealloc);
+    e.size = draw_size();
+    const auto b = take(below(held.size()), "before its realloc");
+    if (!b) return false;
+    e.block = b->start;
+    void* q =
+        shared.allocator.reallocate(reinterpret_cast<void*>(b->start), b->size, b->align(), e.size);
+    e.result = reinterpret_cast<std::uintptr_t>(q);
+    if (q == nullptr) {  // the old block, intact and still live
+      if (shared.options.checked) {
+        if (auto other = shared.index.insert(*b))
+          return fail(ViolationKind::kFailedReallocDamaged,
+                      "realloc answered null, and its block " + describe(*b) +
+                          " overlaps live block " + describe(*other));
+        if (!verify(*b, ViolationKind::kFailedReallocDamaged, "by a failed realloc", b->size))
+          return false;
+      }
+      held.push_back(*b);
+      return true;
+    }
+    const auto moved = enter(e.result, e.size, b->align_log2);
+    if (!moved) return false;
+    // The kept bytes carry the old pattern where the old block had it; then the new one's.
+    IntervalIndex::Block kept = *b;
+    kept.start = e.result;
+    if (!verify(kept, ViolationKind::kReallocLostContent, "by realloc", std::min(b->size, e.size)))
+      return false;
+    fill(*moved);
+    held.push_back(*moved);
+    return true;
+  }
+
+  // Hands a block (or nothing) to the exchange, and takes what another thread left there.
+  bool give() {
+    Event& e = record(Act::kGive);
+    Parcel* mine = nullptr;
+    if (!held.empty()) {
+      const std::size_t i = below(held.size());
+      if (!verify(held[i], ViolationKind::kContentChanged, "before it was handed over",
+                  held[i].size))
+        return false;
+      mine = new Parcel{held[i]};
+      e.block = held[i].start;
+      held[i] = held.back();
+      held.pop_back();
+    }
+    Parcel* got = shared.exchange[below(kExchange)].exchange(mine, std::memory_order_acq_rel);
+    if (got == nullptr) return true;
+    const IntervalIndex::Block b = got->block;
+    delete got;
+    e.result = b.start;
+    held.push_back(b);
+    return verify(b, ViolationKind::kContentChanged, "while it was handed over", b.size);
+  }
+
+  bool check() {
+    record(Act::kCheck);
+    for (const auto& b : held)
+      if (!verify(b, ViolationKind::kContentChanged, "while it was live", b.size)) return false;
+    return true;
+  }
+
+  bool step() {
+    const std::uint64_t r = below(100);
+    if (held.size() < kHeld && (r < 40 || held.empty())) return alloc(r % 10 == 0);
+    if (r < 70) return free_one();
+    if (r < 80) return realloc_one();
+    if (r < 97) return give();
+    return check();
+  }
+
+  void loop() {
+    const bool timed = shared.options.seconds > 0;
+    for (; ops < shared.options.ops_per_thread; ++ops) {
+      if (shared.stop.load(std::memory_order_relaxed)) return;
+      if (timed && (ops & 1023) == 0 && std::chrono::steady_clock::now() > shared.deadline) return;
+      if (!step()) return;
+    }
+  }
+};
+
+const char* act_name(Act a) {
+  switch (a) {
+    case Act::kAlloc:
+      return "alloc";
+    case Act::kAllocZeroed:
+      return "alloc_zeroed";
+    case Act::kFree:
+      return "free";
+    case Act::kRealloc:
+      return "realloc";
+    case Act::kGive:
+      return "exchange";
+    case Act::kCheck:
+      return "check";
+  }
+  return "?";
+}
+
+std::string format_event(unsigned thread, const Event& e) {
+  char buf[256];
+  const std::string align = std::to_string(std::uint64_t{1} << e.align_log2);
+  switch (e.act) {
+    case Act::kAlloc:
+    case Act::kAllocZeroed:
+      std::snprintf(buf, sizeof buf, "%s size=%" PRIu64 " align=%s -> 0x%" PRIxPTR, act_name(e.act),
+                    e.size, align.c_str(), e.result);
+      break;
+    case Act::kFree:
+      std::snprintf(buf, sizeof buf, "free 0x%" PRIxPTR, e.block);
+      break;
+    case Act::kRealloc:
+      std::snprintf(buf, sizeof buf, "realloc 0x%" PRIxPTR " size=%" PRIu64 " -> 0x%" PRIxPTR,
+                    e.block, e.size, e.result);
+      break;
+    case Act::kGive:
+      std::snprintf(buf, sizeof buf, "exchange gives 0x%" PRIxPTR ", gets 0x%" PRIxPTR, e.block,
+                    e.result);
+      break;
+    case Act::kCheck:
+      std::snprintf(buf, sizeof buf, "check its blocks");
+      break;
+  }
+  char line[320];
+  std::snprintf(line, sizeof line, "    %10" PRIu64 "  thread %u  %s\n", e.seq, thread, buf);
+  return line;
+}
+
+std::string format(const std::string& name, const Options& o, const Shared& shared,
+                   const std::vector<std::unique_ptr<Worker>>& workers) {
+  const Violation& v = *shared.violation;
+  std::string out = "shadowheap: VIOLATION " + std::string(kind_name(v.kind)) + "\n";
+  out += "  allocator: " + name + "\n";
+  out += "  mode: stress, " + std::to_string(o.threads) + " threads at the same time, seed " +
+         std::to_string(o.seed) +
+         " (each thread's ops follow from the seed; the schedule does not)\n";
+  out += "  thread " + std::to_string(shared.violating_thread) + ": " + v.detail + "\n";
+  out += "  the last ops of every thread, in the order they started (seq):\n";
+  std::vector<std::pair<unsigned, Event>> all;
+  for (const auto& w : workers)
+    for (std::uint64_t i = w->events > kRecent ? w->events - kRecent : 0; i < w->events; ++i)
+      all.emplace_back(w->id, w->recent[i % kRecent]);
+  std::sort(all.begin(), all.end(),
+            [](const auto& a, const auto& b) { return a.second.seq < b.second.seq; });
+  for (const auto& [t, e] : all) out += format_event(t, e);
+  out += "  rerun (the schedule may differ: it may pass): shadowheap-stress --allocator " + name +
+         " --threads " + std::to_string(o.threads) + " --seed " + std::to_string(o.seed) + "\n";
+  return out;
+}
+
+}  // namespace
+
+Result run(Allocator& allocator, const std::string& name, const Options& options) {
+  Shared shared{.allocator = allocator, .options = options};
+  const auto start = std::chrono::steady_clock::now();
+  shared.deadline = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                std::chrono::duration<double>(options.seconds));
+  std::vector<std::unique_ptr<Worker>> workers;
+  for (unsigned t = 0; t < options.threads; ++t) {
+    workers.push_back(std::make_unique<Worker>(
+        Worker{.shared = shared,
+               .id = t,
+               .rng = splitmix64(options.seed * 0x100 + t),
+               .next_seed = splitmix64(options.seed ^ (std::uint64_t{t} << 48))}));
+    workers.back()->held.reserve(kHeld + 1);
+  }
+  {
+    std::vector<std::jthread> threads;
+    for (auto& w : workers) threads.emplace_back([&w] { w->loop(); });
+  }
+  Result r;
+  for (const auto& w : workers) r.ops += w->ops;
+  // What is left, in the exchange and in every thread's hands: checked and freed (after a
+  // violation the allocator is not trusted with them).
+  for (auto& slot : shared.exchange)
+    if (Parcel* p = slot.exchange(nullptr)) {
+      workers[0]->held.push_back(p->block);
+      delete p;
+    }
+  for (auto& w : workers)
+    while (!shared.violation && !w->held.empty() && w->free_one()) {
+    }
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (shared.violation) {
+    r.violation = shared.violation;
+    r.report = format(name, options, shared, workers);
+  }
+  return r;
+}
+
+Result run(const std::string& name, const Options& options) {
+  const RegisteredAllocator* entry = find_allocator(name);
+  Result r;
+  if (entry == nullptr) {
+    r.report = "shadowheap-stress: no allocator named " + name + "\n";
+    return r;
+  }
+  auto allocator = entry->make();
+  if (allocator == nullptr) {
+    r.report = "shadowheap-stress: " + name + " could not be created\n";
+    return r;
+  }
+  return run(*allocator, name, options);
+}
+
+}  // namespace shadowheap::stress

@@ -1,0 +1,102 @@
+#include "stress/stress.h"
+
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <vector>
+
+#include "allocators/registry.h"
+
+namespace shadowheap::stress {
+namespace {
+
+// The index against a brute-force book: overlap found exactly when some live block overlaps.
+RC_GTEST_PROP(IntervalIndex, AgreesWithBruteForce, ()) {
+  IntervalIndex index;
+  std::map<std::uintptr_t, std::uint64_t> live;
+  const auto n = *rc::gen::inRange(1, 300);
+  for (int i = 0; i < n; ++i) {
+    if (!live.empty() && *rc::gen::inRange(0, 3) == 0) {
+      auto it = live.begin();
+      std::advance(it, *rc::gen::inRange<std::size_t>(0, live.size()));
+      RC_ASSERT(index.erase(it->first));
+      live.erase(it);
+      continue;
+    }
+    // Addresses in a 16 MiB window, sizes up to 8 MiB: blocks span many regions and stripes.
+    const std::uintptr_t start = (1ull << 40) + *rc::gen::inRange<std::uintptr_t>(0, 16 << 20);
+    const std::uint64_t size =
+        *rc::gen::weightedOneOf<std::uint64_t>({{4, rc::gen::inRange<std::uint64_t>(1, 4096)},
+                                                {1, rc::gen::inRange<std::uint64_t>(1, 8 << 20)}});
+    bool overlaps = false;
+    for (const auto& [s, len] : live) overlaps |= s < start + size && start < s + len;
+    const auto hit = index.insert({.start = start, .size = size});
+    RC_ASSERT(hit.has_value() == overlaps);
+    if (hit) RC_ASSERT(hit->start < start + size && start < hit->start + hit->size);
+    if (!hit) live.emplace(start, size);
+  }
+  RC_ASSERT(index.size() == live.size());
+}
+
+TEST(Stress, CorrectAllocatorsPass) {
+  for (const char* name : {"system", "threadcache", "pmr_sync_pool"}) {
+    const Result r = run(name, {.threads = 4, .seed = 7, .ops_per_thread = 20000});
+    EXPECT_FALSE(r.violation) << r.report;
+    EXPECT_EQ(r.ops, 4u * 20000) << name;
+  }
+}
+
+TEST(Stress, BareRunsTheSameOps) {
+  const Result r = run("threadcache", {.threads = 4, .ops_per_thread = 20000, .checked = false});
+  EXPECT_FALSE(r.violation);
+  EXPECT_EQ(r.ops, 4u * 20000);
+}
+
+// A thread-safe allocator that, now and then, hands out the block it handed out last: two
+// threads hold the same bytes. The stress mode must say so, naming threads and the seed.
+class Duplicating final : public Allocator {
+ public:
+  const AllocatorTraits& traits() const override { return traits_; }
+  void* allocate(std::size_t size, std::size_t align) override {
+    if (size > 4096 || align > 16) return nullptr;
+    const std::uint64_t n = count_.fetch_add(1);
+    std::lock_guard lock(mu_);
+    if (n % 50 == 49 && last_ != nullptr) return last_;
+    blocks_.push_back(last_ = std::aligned_alloc(16, 4096));
+    return last_;
+  }
+  void deallocate(void* p, std::size_t, std::size_t) override {
+    std::lock_guard lock(mu_);
+    if (p == last_) last_ = nullptr;  // released at the end: a duplicated block is freed twice
+  }
+  ~Duplicating() override {
+    for (void* p : blocks_) std::free(p);
+  }
+
+ private:
+  AllocatorTraits traits_{.max_align = 16, .thread_safe = true};
+  std::atomic<std::uint64_t> count_{0};
+  std::mutex mu_;
+  void* last_ = nullptr;
+  std::vector<void*> blocks_;
+};
+
+TEST(Stress, OverlapAcrossThreadsIsCaught) {
+  Duplicating a;
+  const Result r = run(a, "duplicating", {.threads = 4, .seed = 3, .ops_per_thread = 20000});
+  ASSERT_TRUE(r.violation);
+  EXPECT_EQ(r.violation->kind, ViolationKind::kOverlap);
+  EXPECT_NE(r.report.find("4 threads at the same time, seed 3"), std::string::npos) << r.report;
+  EXPECT_NE(r.report.find("overlaps live block"), std::string::npos) << r.report;
+  EXPECT_NE(r.report.find("the last ops of every thread"), std::string::npos) << r.report;
+  EXPECT_NE(r.report.find("shadowheap-stress --allocator duplicating --threads 4 --seed 3"),
+            std::string::npos)
+      << r.report;
+}
+
+}  // namespace
+}  // namespace shadowheap::stress
