@@ -4,17 +4,19 @@
 #   1. allocators: every registered allocator on three patterns (Google Benchmark), M ops/s
 #   2. the shadow heap: ns per operation at 64, 4 K and 64 K live blocks
 #   3. the checks: the same op stream bare and through the interpreter, and fuzz exec/s
+#   4. threads: the stress mode, 4 threads at once, checked and bare, on the thread-safe ones
 set -euo pipefail
 cd "$(dirname "$0")/.."
 case "${1:-}" in
   "") ;;
-  -h|--help) sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "bench.sh: takes no arguments, not '$1' (see --help)" >&2; exit 2 ;;
 esac
 bash ci/setup.sh
 for preset in dev asan; do
   cmake --preset "$preset" >/dev/null
-  cmake --build --preset "$preset" -j "$(nproc)" --target allocators_bench shadow_heap_bench throughput >/dev/null
+  cmake --build --preset "$preset" -j "$(nproc)" --target allocators_bench shadow_heap_bench throughput \
+    shadowheap-stress >/dev/null
 done
 
 echo "== 1. allocators (M ops/s; dev preset)"
@@ -35,3 +37,17 @@ echo
 echo "== 3. checks: bare vs checked, blocks of 1..256 bytes (dev), and under ASan"
 build/dev/bench/throughput --ops 1000000 --fuzz-inputs 0
 build/asan/bench/throughput --ops 200000 --fuzz-inputs 2000
+
+echo
+echo "== 4. threads: the stress mode, 4 threads at once, 3 s each (M ops/s; dev preset)"
+printf "%-16s %10s %10s %8s\n" allocator checked bare kept
+for a in system threadcache pmr_sync_pool jemalloc tcmalloc; do
+  rate() {
+    build/dev/stress/shadowheap-stress --allocator "$a" --threads 4 --time 3 "$@" |
+      sed -n 's/.*(\([0-9]*\) ops\/s).*/\1/p'
+  }
+  checked=$(rate)
+  bare=$(rate --bare)
+  awk -v a="$a" -v c="$checked" -v b="$bare" \
+    'BEGIN { printf "%-16s %10.2f %10.2f %7.0f%%\n", a, c / 1e6, b / 1e6, 100 * c / b }'
+done

@@ -4,7 +4,11 @@
 #   ci/fuzz.sh                         # every allocator, 30 s each, as many at once as cores
 #   ci/fuzz.sh --time 300 --jobs 1 --allocators bump,tlsf
 #   ci/fuzz.sh --plugin ./libmyalloc.so   # an allocator from a shared library (plugin ABI)
+#   ci/fuzz.sh --threads 4             # and then the stress mode: 4 threads at once on each
+#                                      # thread-safe allocator, for --time each
 #
+# Thread-safe allocators are fuzzed with threads: the inputs place ops on threads 0..7, each run
+# on a thread of its own one at a time (deterministic, replayable).
 # A violation does not end the fuzzing of an allocator: it goes on until its time is up, and each
 # distinct bug (signature: the kind and the op, plus the crash frame for crashes) is reported
 # once, with the number of inputs that showed it, from one minimized input.
@@ -14,7 +18,8 @@
 # max_align=N,capacity=N,prefix=NAME,bind=own; also SHADOWHEAP_PLUGIN_OPTS), --minimize-time
 # SECONDS (default 30), --op-timeout SECONDS (a hung op is a
 # violation; default 10, 0: off), --stop-at-first (end each allocator's run at its first
-# violation), --no-build (use build/fuzz as it is).
+# violation), --no-build (use build/fuzz as it is), --threads N (after fuzzing, the stress mode
+# with N threads at once on every allocator that declares thread safety; 0: off, the default).
 #
 # Output, under fuzz-out/ (kept between runs; delete it to start over):
 #   corpus/<allocator>/      the growing corpus (seeded from corpus/seeds/*.trace)
@@ -22,6 +27,7 @@
 #   regressions/             per violation: the minimized input, its readable trace and report,
 #                            and a GoogleTest regression test ready to add
 #   logs/<allocator>.log     libFuzzer's own output
+#   stress/<allocator>.txt   with --threads: the stress run's output (its report, if violated)
 # Exit status: 0 when every allocator was fuzzed for its whole time without a violation; 1 when
 # one had a violation or its run did not finish (it exited, hung or was killed: the summary says
 # which); 2 on a usage or build error.
@@ -38,12 +44,13 @@ minimize_time=30
 op_timeout=${SHADOWHEAP_OP_TIMEOUT:-10}
 build=1
 stop_at_first=0
-usage() { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; }
+threads=0
+usage() { sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//'; }
 usage_error() { echo "fuzz.sh: $1 (see --help)" >&2; exit 2; }
 number() { [[ "$2" =~ ^[0-9]+$ ]] && [ "$2" -ge "$3" ] || usage_error "$1 needs a whole number >= $3, not '$2'"; }
 while [ $# -gt 0 ]; do
   case "$1" in
-    --time|--jobs|--allocators|--seed|--plugin|--plugin-opt|--out|--minimize-time|--op-timeout)
+    --time|--jobs|--allocators|--seed|--plugin|--plugin-opt|--out|--minimize-time|--op-timeout|--threads)
       [ $# -ge 2 ] || usage_error "$1 needs a value" ;;
   esac
   case "$1" in
@@ -58,6 +65,7 @@ while [ $# -gt 0 ]; do
     --op-timeout) number "$1" "$2" 0; op_timeout="$2"; shift 2 ;;
     --no-build) build=0; shift ;;
     --stop-at-first) stop_at_first=1; shift ;;
+    --threads) number "$1" "$2" 0; threads="$2"; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) usage_error "unknown argument '$1'" ;;
   esac
@@ -239,6 +247,29 @@ for t in "${targets[@]}" ""; do
 done
 wait
 
+# The stress mode, one allocator after another (each run takes every core).
+declare -A stress_verdict
+if [ "$threads" -gt 0 ]; then
+  mkdir -p "$out/stress"
+  for t in "${targets[@]}"; do
+    k=$(key_of "$t")
+    echo "=== stress: $t, $threads threads at once, ${time_per_target}s"
+    st=0
+    timeout --signal=KILL $((time_per_target + 120)) build/fuzz/stress/shadowheap-stress \
+      --allocator "$t" --threads "$threads" --seed "$seed" --time "$time_per_target" \
+      >"$out/stress/$k.txt" 2>&1 || st=$?
+    if [ $st -eq 0 ]; then
+      stress_verdict[$t]=$(sed -n 's/^shadowheap-stress: \([0-9]* ops in .*\)/\1/p' "$out/stress/$k.txt")
+    elif grep -q 'does not declare thread safety' "$out/stress/$k.txt"; then
+      stress_verdict[$t]="skipped: not thread-safe"
+    elif grep -q '^shadowheap: VIOLATION' "$out/stress/$k.txt"; then
+      stress_verdict[$t]="VIOLATION $(sed -n 's/^shadowheap: VIOLATION //p' "$out/stress/$k.txt" | head -n1) (report: $out/stress/$k.txt)"
+    else
+      stress_verdict[$t]="did not finish (exit status $st; a sanitizer report or a crash: $out/stress/$k.txt)"
+    fi
+  done
+fi
+
 # The summary, and for each violation: minimize, print, write the regression.
 status=0
 unfinished=()
@@ -279,6 +310,19 @@ for t in "${targets[@]}"; do
     status=1
   fi
 done
+if [ "$threads" -gt 0 ]; then
+  echo
+  echo "stress mode, $threads threads at once (seed $seed; the schedule is not deterministic):"
+  for t in "${targets[@]}"; do
+    printf '  %-22s %s\n' "$t" "${stress_verdict[$t]}"
+    case "${stress_verdict[$t]}" in VIOLATION*|did\ not*) status=1 ;; esac
+  done
+  for t in "${targets[@]}"; do
+    case "${stress_verdict[$t]}" in
+      VIOLATION*) echo; echo "=== stress violation in $t:"; cat "$out/stress/$(key_of "$t").txt" ;;
+    esac
+  done
+fi
 for w in "${warnings[@]+"${warnings[@]}"}"; do echo; echo "$w"; done
 for t in "${unfinished[@]+"${unfinished[@]}"}"; do
   k=$(key_of "$t")

@@ -5,6 +5,7 @@
 #include <string>
 #include <thread>
 
+#include "allocators/process.h"
 #include "allocators/registry.h"
 #include "harness/run.h"
 #include "stress/stress.h"
@@ -44,6 +45,7 @@ std::uint64_t number(const char* flag, const char* text) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  shadowheap::prepare_process(argv);
   std::string allocator = "system", plugin;
   shadowheap::stress::Options o;
   o.threads = std::max(4u, std::thread::hardware_concurrency());
