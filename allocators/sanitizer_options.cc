@@ -24,3 +24,14 @@ extern "C" const char* __asan_default_options() {
 extern "C" const char* __lsan_default_suppressions() { return "leak:libtcmalloc_minimal.so\n"; }
 
 #endif
+
+#ifdef SHADOWHEAP_TSAN
+
+// A ThreadSanitizer report ends the run (the death callback turns it into a data_race
+// violation with the threads' ops), and huge requests are answered with null. Tests fork
+// children to run a case in (the hang watchdog is a thread): they may start threads.
+extern "C" const char* __tsan_default_options() {
+  return "halt_on_error=1:allocator_may_return_null=1:die_after_fork=0";
+}
+
+#endif

@@ -1,17 +1,25 @@
 // Which sanitizers this translation unit is built with: the one place that asks the compiler.
 //   SHADOWHEAP_ASAN               AddressSanitizer
-//   SHADOWHEAP_SANITIZER_RUNTIME  any sanitizer runtime (ASan or UBSan): the death callback exists
+//   SHADOWHEAP_TSAN               ThreadSanitizer
+//   SHADOWHEAP_SANITIZER_RUNTIME  any sanitizer runtime (ASan, UBSan, TSan): the death callback
+//                                 exists
 //   SHADOWHEAP_UNCHECKED          on a function: its memory accesses are not checked by ASan or
 //                                 UBSan. For loops over memory known to be addressable (checked
 //                                 first), where the checks would only repeat that and keep the
 //                                 loop from being vectorised.
+//   SHADOWHEAP_UNRACED            on a function: ThreadSanitizer does not watch its accesses. For
+//                                 what a crash report reads while other threads still run.
 #pragma once
 
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)
 #define SHADOWHEAP_ASAN 1
 #endif
-#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
+#if __has_feature(thread_sanitizer)
+#define SHADOWHEAP_TSAN 1
+#endif
+#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer) || \
+    __has_feature(thread_sanitizer)
 #define SHADOWHEAP_SANITIZER_RUNTIME 1
 #endif
 #endif
@@ -25,6 +33,8 @@
 #endif
 #if defined(__clang__)
 #define SHADOWHEAP_UNCHECKED __attribute__((no_sanitize("address", "undefined")))
+#define SHADOWHEAP_UNRACED __attribute__((no_sanitize("thread")))
 #else
 #define SHADOWHEAP_UNCHECKED
+#define SHADOWHEAP_UNRACED
 #endif

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The test command: set-up, configure, build and ctest, for each preset. By default: fuzz (clang,
 # ASan + UBSan + libFuzzer: every test under the sanitizers, and the zoo's fuzz detection), then
-# dev (g++, no sanitizers).
+# dev (g++, no sanitizers), then tsan (clang, ThreadSanitizer: the threaded layer only: the
+# stress mode, the threaded properties, the zoo's concurrent bugs).
 #
 #   ci/test.sh                     # everything, as CI runs it
 #   ci/test.sh --preset asan       # one preset (asan: the sanitizers without libFuzzer)
+#   ci/test.sh --preset tsan       # the threaded layer under ThreadSanitizer
 #   RC_PARAMS="reproduce=..." ci/test.sh --preset asan   # replay a property failure
 #   ci/test.sh --plugin ./libmyalloc.so   # the property suite and the seeds on a plugin
 #                                         # (plugin ABI or malloc-family library)
@@ -109,13 +111,23 @@ if [ -n "$plugin" ]; then
   echo "plugin $plugin: FAILED (see above)"
   exit 1
 fi
-[ ${#presets[@]} -gt 0 ] || presets=(fuzz dev)
+[ ${#presets[@]} -gt 0 ] || presets=(fuzz dev tsan)
 
 jobs=$(nproc)
+# The tsan preset builds and runs the threaded layer only (what threads reach; the rest is the
+# other presets' and costs ThreadSanitizer's 5-15x for nothing).
+tsan_targets=(stress_tests heap_properties_test zoo_test zoo-stress)
+tsan_tests='IntervalIndex|Stress\.|Thread|ZooConcurrent'
 for preset in "${presets[@]}"; do
   echo "=== preset $preset: configure and build"
   cmake --preset "$preset" >/dev/null
-  cmake --build --preset "$preset" -j "$jobs"
+  if [ "$preset" = tsan ]; then
+    cmake --build --preset "$preset" -j "$jobs" --target "${tsan_targets[@]}"
+  else
+    cmake --build --preset "$preset" -j "$jobs"
+  fi
   echo "=== preset $preset: test"
-  ctest --test-dir "build/$preset" --output-on-failure -j "$jobs"
+  filter=()
+  [ "$preset" = tsan ] && filter=(-R "$tsan_tests")
+  ctest --test-dir "build/$preset" --output-on-failure -j "$jobs" "${filter[@]+"${filter[@]}"}"
 done

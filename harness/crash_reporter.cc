@@ -28,6 +28,7 @@ namespace shadowheap {
 namespace {
 
 std::atomic<bool> g_reported{false};
+std::atomic<CrashDescriber> g_describer{nullptr};
 
 bool in_op() { return (Interpreter::progress() & 1) != 0; }
 
@@ -35,6 +36,18 @@ bool in_op() { return (Interpreter::progress() & 1) != 0; }
 void report(ViolationKind kind, const char* what) {
   release_output();  // an op of a watched allocator holds stdout and stderr: take them back
   const Interpreter* it = Interpreter::current();
+  if (const CrashDescriber describe = g_describer.load(); it == nullptr && describe != nullptr) {
+    if (g_reported.exchange(true)) return;
+    {
+      TextSink out(STDERR_FILENO);  // written when it ends, before the driver's part
+      out.text("\nshadowheap: VIOLATION ");
+      out.text(kind_name(kind));
+      out.text("\n  detail: ");
+      out.text(what);
+      out.text("\n");
+    }
+    return describe(STDERR_FILENO);
+  }
   if (it == nullptr || it->history().empty() || g_reported.exchange(true)) return;
   TextSink out(STDERR_FILENO);
   out.text("\n");
@@ -111,6 +124,13 @@ void abort_reported() {
   std::abort();
 }
 
+void set_crash_describer(CrashDescriber describe) { g_describer = describe; }
+
+void report_and_abort(ViolationKind kind, const char* what) {
+  report(kind, what);
+  abort_reported();
+}
+
 void start_watchdog() {
   static const bool started = [] {
     start_watchdog_thread();
@@ -123,8 +143,14 @@ void start_watchdog() {
 
 void install_crash_reporter() {
 #ifdef SHADOWHEAP_SANITIZER_RUNTIME
+#ifdef SHADOWHEAP_TSAN
+  __sanitizer_set_death_callback(+[] {
+    report(ViolationKind::kDataRace, "ThreadSanitizer reported a data race (see above)");
+  });
+#else
   __sanitizer_set_death_callback(
       +[] { report(ViolationKind::kCrash, "a sanitizer reported an error (see above)"); });
+#endif
 #endif
   struct sigaction sa = {};
   sa.sa_handler = on_signal;

@@ -24,6 +24,7 @@ constexpr std::array<std::string_view, static_cast<int>(ViolationKind::kMaxValue
     "exited",
     "hang",
     "output",
+    "data_race",
 };
 
 void write_hex(TextSink& out, const std::vector<std::uint8_t>& bytes) {

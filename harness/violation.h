@@ -28,7 +28,8 @@ enum class ViolationKind : std::uint8_t {
   kExited,                // the process ended (exit, _exit) during an op
   kHang,                  // an allocator call did not return within the time limit
   kOutput,                // the allocator wrote to stdout or stderr during an op
-  kMaxValue = kOutput,
+  kDataRace,              // (TSan) ThreadSanitizer reported a data race (or another thread error)
+  kMaxValue = kDataRace,
 };
 
 std::string_view kind_name(ViolationKind kind);

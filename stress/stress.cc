@@ -1,15 +1,20 @@
 #include "stress/stress.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <bit>
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
+#include <cstring>
 #include <thread>
 #include <vector>
 
 #include "allocators/registry.h"
+#include "allocators/sanitizers.h"
+#include "harness/crash_reporter.h"
 #include "harness/pattern.h"
 
 namespace shadowheap::stress {
@@ -131,6 +136,8 @@ struct Worker {
   std::vector<IntervalIndex::Block> held;
   std::array<Event, kRecent> recent{};
   std::uint64_t events = 0, ops = 0;
+  std::atomic<std::uint64_t> beat{0};  // one more per op: the hang watch reads it
+  std::atomic<bool> done{false};
   std::uint64_t next_seed;
 
   std::uint64_t next() { return rng = splitmix64(rng); }
@@ -348,6 +355,7 @@ struct Worker {
       if (shared.stop.load(std::memory_order_relaxed)) return;
       if (timed && (ops & 1023) == 0 && std::chrono::steady_clock::now() > shared.deadline) return;
       if (!step()) return;
+      beat.store(ops, std::memory_order_relaxed);
     }
   }
 };
@@ -370,14 +378,15 @@ const char* act_name(Act a) {
   return "?";
 }
 
-std::string format_event(unsigned thread, const Event& e) {
+// One line for e, in `line` (no allocation: the crash describer uses it too).
+SHADOWHEAP_UNRACED void format_event(unsigned thread, const Event& e, char (&line)[320]) {
   char buf[256];
-  const std::string align = std::to_string(std::uint64_t{1} << e.align_log2);
+  const auto align = static_cast<unsigned long long>(std::uint64_t{1} << e.align_log2);
   switch (e.act) {
     case Act::kAlloc:
     case Act::kAllocZeroed:
-      std::snprintf(buf, sizeof buf, "%s size=%" PRIu64 " align=%s -> 0x%" PRIxPTR, act_name(e.act),
-                    e.size, align.c_str(), e.result);
+      std::snprintf(buf, sizeof buf, "%s size=%" PRIu64 " align=%llu -> 0x%" PRIxPTR,
+                    act_name(e.act), e.size, align, e.result);
       break;
     case Act::kFree:
       std::snprintf(buf, sizeof buf, "free 0x%" PRIxPTR, e.block);
@@ -394,30 +403,104 @@ std::string format_event(unsigned thread, const Event& e) {
       std::snprintf(buf, sizeof buf, "check its blocks");
       break;
   }
-  char line[320];
   std::snprintf(line, sizeof line, "    %10" PRIu64 "  thread %u  %s\n", e.seq, thread, buf);
-  return line;
+}
+
+// The report's body after its kind and detail: the mode, every thread's last ops merged by the
+// order they started, and the rerun command, line by line to put(const char*); it allocates
+// nothing itself (the crash describer's put writes with write(2)). At a crash the other threads
+// may still be writing their rings: ThreadSanitizer must not report this reader.
+template <typename Put>
+SHADOWHEAP_UNRACED void write_body(Put put, const std::string& name, const Options& o,
+                                   const std::vector<std::unique_ptr<Worker>>& workers) {
+  char line[320];
+  std::snprintf(line, sizeof line, "  allocator: %s\n", name.c_str());
+  put(line);
+  std::snprintf(line, sizeof line,
+                "  mode: stress, %u threads at the same time, seed %llu (each thread's ops follow "
+                "from the seed; the schedule does not)\n",
+                o.threads, static_cast<unsigned long long>(o.seed));
+  put(line);
+  put("  the last ops of every thread, in the order they started (seq):\n");
+  // A k-way merge over the threads' rings, oldest first.
+  std::uint64_t cursor[64] = {};
+  const std::size_t n = std::min<std::size_t>(workers.size(), 64);
+  for (std::size_t t = 0; t < n; ++t)
+    cursor[t] = workers[t]->events > kRecent ? workers[t]->events - kRecent : 0;
+  for (;;) {
+    std::size_t best = n;
+    for (std::size_t t = 0; t < n; ++t)
+      if (cursor[t] < workers[t]->events &&
+          (best == n || workers[t]->recent[cursor[t] % kRecent].seq <
+                            workers[best]->recent[cursor[best] % kRecent].seq))
+        best = t;
+    if (best == n) break;
+    format_event(workers[best]->id, workers[best]->recent[cursor[best]++ % kRecent], line);
+    put(line);
+  }
+  std::snprintf(line, sizeof line,
+                "  rerun (the schedule may differ: it may pass): shadowheap-stress --allocator %s "
+                "--threads %u --seed %llu\n",
+                name.c_str(), o.threads, static_cast<unsigned long long>(o.seed));
+  put(line);
+}
+
+// The run in progress, for the crash describer (a sanitizer report, a crash in the allocator).
+struct Running {
+  const std::string* name;
+  const Options* options;
+  const std::vector<std::unique_ptr<Worker>>* workers;
+};
+std::atomic<const Running*> g_running{nullptr};
+
+void describe_running(int fd) {
+  const Running* r = g_running.load();
+  if (r == nullptr) return;
+  const auto put = [fd](const char* text) {
+    for (std::size_t n = std::strlen(text); n > 0;) {
+      const ssize_t w = ::write(fd, text, n);
+      if (w <= 0) return;
+      text += w;
+      n -= static_cast<std::size_t>(w);
+    }
+  };
+  write_body(put, *r->name, *r->options, *r->workers);
+}
+
+// Until every worker is done: a worker whose op has not returned within the op time limit
+// (SHADOWHEAP_OP_TIMEOUT) is a hang, reported with every thread's last ops.
+void watch(const std::vector<std::unique_ptr<Worker>>& workers) {
+  const std::uint64_t limit_ms = op_time_limit() * 1000;
+  std::vector<std::uint64_t> seen(workers.size(), ~std::uint64_t{0});
+  std::vector<std::uint64_t> still_ms(workers.size(), 0);
+  for (;;) {
+    bool all_done = true;
+    for (std::size_t t = 0; t < workers.size(); ++t) {
+      if (workers[t]->done) continue;
+      all_done = false;
+      const std::uint64_t beat = workers[t]->beat.load(std::memory_order_relaxed);
+      still_ms[t] = beat == seen[t] ? still_ms[t] + 50 : 0;
+      seen[t] = beat;
+      if (limit_ms != 0 && still_ms[t] >= limit_ms) {
+        char what[96];
+        std::snprintf(what, sizeof what,
+                      "an allocator call of thread %zu did not return within %llu s "
+                      "(SHADOWHEAP_OP_TIMEOUT)",
+                      t, static_cast<unsigned long long>(limit_ms / 1000));
+        report_and_abort(ViolationKind::kHang, what);
+      }
+    }
+    if (all_done) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
 }
 
 std::string format(const std::string& name, const Options& o, const Shared& shared,
                    const std::vector<std::unique_ptr<Worker>>& workers) {
   const Violation& v = *shared.violation;
   std::string out = "shadowheap: VIOLATION " + std::string(kind_name(v.kind)) + "\n";
-  out += "  allocator: " + name + "\n";
-  out += "  mode: stress, " + std::to_string(o.threads) + " threads at the same time, seed " +
-         std::to_string(o.seed) +
-         " (each thread's ops follow from the seed; the schedule does not)\n";
-  out += "  thread " + std::to_string(shared.violating_thread) + ": " + v.detail + "\n";
-  out += "  the last ops of every thread, in the order they started (seq):\n";
-  std::vector<std::pair<unsigned, Event>> all;
-  for (const auto& w : workers)
-    for (std::uint64_t i = w->events > kRecent ? w->events - kRecent : 0; i < w->events; ++i)
-      all.emplace_back(w->id, w->recent[i % kRecent]);
-  std::sort(all.begin(), all.end(),
-            [](const auto& a, const auto& b) { return a.second.seq < b.second.seq; });
-  for (const auto& [t, e] : all) out += format_event(t, e);
-  out += "  rerun (the schedule may differ: it may pass): shadowheap-stress --allocator " + name +
-         " --threads " + std::to_string(o.threads) + " --seed " + std::to_string(o.seed) + "\n";
+  out += "  detail: thread " + std::to_string(shared.violating_thread) + ": " + v.detail + "\n";
+  write_body([&out](const char* text) { out += text; }, name, o, workers);
   return out;
 }
 
@@ -430,17 +513,27 @@ Result run(Allocator& allocator, const std::string& name, const Options& options
                                 std::chrono::duration<double>(options.seconds));
   std::vector<std::unique_ptr<Worker>> workers;
   for (unsigned t = 0; t < options.threads; ++t) {
-    workers.push_back(std::make_unique<Worker>(
-        Worker{.shared = shared,
-               .id = t,
-               .rng = splitmix64(options.seed * 0x100 + t),
-               .next_seed = splitmix64(options.seed ^ (std::uint64_t{t} << 48))}));
+    workers.push_back(std::unique_ptr<Worker>(
+        new Worker{.shared = shared,
+                   .id = t,
+                   .rng = splitmix64(options.seed * 0x100 + t),
+                   .next_seed = splitmix64(options.seed ^ (std::uint64_t{t} << 48))}));
     workers.back()->held.reserve(kHeld + 1);
   }
+  const Running running{&name, &options, &workers};
+  g_running = &running;
+  set_crash_describer(&describe_running);
   {
     std::vector<std::jthread> threads;
-    for (auto& w : workers) threads.emplace_back([&w] { w->loop(); });
+    for (auto& w : workers)
+      threads.emplace_back([&w] {
+        w->loop();
+        w->done = true;
+      });
+    watch(workers);
   }
+  set_crash_describer(nullptr);
+  g_running = nullptr;
   Result r;
   for (const auto& w : workers) r.ops += w->ops;
   // What is left, in the exchange and in every thread's hands: checked and freed (after a

@@ -7,6 +7,7 @@
 
 #include "allocators/process.h"
 #include "allocators/registry.h"
+#include "harness/crash_reporter.h"
 #include "harness/run.h"
 #include "stress/stress.h"
 
@@ -46,6 +47,7 @@ std::uint64_t number(const char* flag, const char* text) {
 
 int main(int argc, char** argv) {
   shadowheap::prepare_process(argv);
+  shadowheap::install_crash_reporter();  // a crash or sanitizer report: every thread's last ops
   std::string allocator = "system", plugin;
   shadowheap::stress::Options o;
   o.threads = std::max(4u, std::thread::hardware_concurrency());

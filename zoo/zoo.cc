@@ -158,7 +158,7 @@ const std::vector<Bug>& bugs() {
       {"threadcache_refill_without_lock",
        "(tcmalloc's central free list lock)",
        "a heap takes a fresh span from the central heap without its lock",
-       {"overlap", "content_changed", "live_block_poisoned", "crash", "data_race"},
+       {"overlap", "content_changed", "live_block_poisoned", "hang", "data_race"},
        false,
        variant<ThreadCacheAllocator<ThreadCacheBug::kRefillWithoutLock>>(),
        Mode::kConcurrent},
