@@ -128,6 +128,7 @@ class MallocFamilyAllocator final : public Allocator {
                                                                 : kMallocAlign;
     traits_.capacity = capacity;
     traits_.process_wide = true;
+    traits_.thread_safe = true;  // the malloc family is, by its definition
   }
   const AllocatorTraits& traits() const override { return traits_; }
   void* allocate(std::size_t size, std::size_t align) override {

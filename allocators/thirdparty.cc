@@ -8,13 +8,17 @@
 
 #include <dlfcn.h>
 
+#include <array>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "allocators/limits.h"
 #include "allocators/registry.h"
+#include "allocators/thread_heaps.h"
 
 namespace shadowheap {
 namespace {
@@ -108,6 +112,7 @@ struct MimallocApi {
   Library lib{"libmimalloc.so.2"};
   void* (*heap_new)() = lib.get<decltype(heap_new)>("mi_heap_new");
   void (*heap_destroy)(void*) = lib.get<decltype(heap_destroy)>("mi_heap_destroy");
+  void (*heap_delete)(void*) = lib.get<decltype(heap_delete)>("mi_heap_delete");
   void* (*malloc_aligned)(void*, std::size_t, std::size_t) =
       lib.get<decltype(malloc_aligned)>("mi_heap_malloc_aligned");
   void* (*zalloc_aligned)(void*, std::size_t, std::size_t) =
@@ -117,8 +122,8 @@ struct MimallocApi {
   void (*free)(void*) = lib.get<decltype(free)>("mi_free");
   std::size_t (*usable_size)(const void*) = lib.get<decltype(usable_size)>("mi_usable_size");
   bool ok() const {
-    return heap_new && heap_destroy && malloc_aligned && zalloc_aligned && realloc_aligned &&
-           free && usable_size;
+    return heap_new && heap_destroy && heap_delete && malloc_aligned && zalloc_aligned &&
+           realloc_aligned && free && usable_size;
   }
 };
 
@@ -127,28 +132,71 @@ const MimallocApi& mimalloc() {
   return api;
 }
 
-class MimallocAllocator final : public Allocator {
+// A mimalloc heap (mi_heap_t) may allocate only on the thread that created it, so an instance
+// keeps one heap per thread that calls it (allocators/thread_heaps.h), created on that thread's
+// first call. Any thread frees any block (mi_free). A thread that ends deletes its heap
+// (mi_heap_delete: its live blocks stay live, and move to mimalloc's own heap of that thread,
+// abandoned with it); the instance destroys the heap of the thread that destroys it, all of its
+// blocks at once.
+class MimallocAllocator final : public Allocator, private thread_heaps::Owner {
  public:
-  MimallocAllocator(void* heap, bool work_around_700)
-      : heap_(heap), work_around_700_(work_around_700) {}
-  ~MimallocAllocator() override { mimalloc().heap_destroy(heap_); }
+  explicit MimallocAllocator(bool work_around_700) : work_around_700_(work_around_700) {
+    generation_ = thread_heaps::register_owner(this);
+  }
+  ~MimallocAllocator() override {
+    thread_heaps::unregister_owner(this);  // no ending thread touches the heaps from here on
+    for (const Heap& h : heaps_)
+      if (h.heap != nullptr && h.thread == std::this_thread::get_id())
+        mimalloc().heap_destroy(h.heap);
+    // The heap of a thread still running elsewhere is that thread's: mimalloc deletes it when
+    // the thread ends.
+  }
   static std::unique_ptr<Allocator> make() { return make_mimalloc(true); }
 
   const AllocatorTraits& traits() const override { return traits_; }
   void* allocate(std::size_t size, std::size_t align) override {
-    if (too_costly(size)) return nullptr;
-    return mimalloc().malloc_aligned(heap_, avoid_700(size, align), align);
+    void* heap = this_threads_heap();
+    if (too_costly(size) || heap == nullptr) return nullptr;
+    return mimalloc().malloc_aligned(heap, avoid_700(size, align), align);
   }
   void* allocate_zeroed(std::size_t size, std::size_t align) override {
-    if (too_costly(size)) return nullptr;
-    return mimalloc().zalloc_aligned(heap_, avoid_700(size, align), align);
+    void* heap = this_threads_heap();
+    if (too_costly(size) || heap == nullptr) return nullptr;
+    return mimalloc().zalloc_aligned(heap, avoid_700(size, align), align);
   }
   void deallocate(void* p, std::size_t, std::size_t) override { mimalloc().free(p); }
   void* reallocate(void* p, std::size_t, std::size_t align, std::size_t new_size) override {
-    if (too_costly(new_size)) return nullptr;
-    return mimalloc().realloc_aligned(heap_, p, avoid_700(new_size, align), align);
+    void* heap = this_threads_heap();
+    if (too_costly(new_size) || heap == nullptr) return nullptr;
+    return mimalloc().realloc_aligned(heap, p, avoid_700(new_size, align), align);
   }
   std::size_t usable_size(const void* p) const override { return mimalloc().usable_size(p); }
+
+ private:
+  struct Heap {
+    void* heap = nullptr;
+    std::thread::id thread;
+  };
+  static constexpr int kHeaps = 64;
+
+  void* this_threads_heap() {
+    const int h = thread_heaps::heap_of_this_thread(this, generation_);
+    return h == thread_heaps::kNone ? nullptr : heaps_[h].heap;
+  }
+  int claim_heap() override {
+    std::lock_guard lock(mu_);
+    for (int h = 0; h < kHeaps; ++h) {
+      if (heaps_[h].heap != nullptr) continue;
+      heaps_[h] = {mimalloc().heap_new(), std::this_thread::get_id()};
+      return heaps_[h].heap != nullptr ? h : thread_heaps::kNone;
+    }
+    return thread_heaps::kNone;
+  }
+  void release_heap(int h) override {
+    std::lock_guard lock(mu_);
+    mimalloc().heap_delete(heaps_[h].heap);
+    heaps_[h] = {};
+  }
 
  private:
   // mimalloc 2.0.9 (Debian 12) returns blocks misaligned when size == align for 256, 512 and
@@ -158,9 +206,11 @@ class MimallocAllocator final : public Allocator {
     if (!work_around_700_) return size;
     return align > 16 && size % align == 0 && size < SIZE_MAX ? size + 1 : size;
   }
-  AllocatorTraits traits_{.max_align = std::size_t{1} << 20};
-  void* heap_;
+  AllocatorTraits traits_{.max_align = std::size_t{1} << 20, .thread_safe = true};
   bool work_around_700_;
+  std::uint64_t generation_ = 0;
+  std::mutex mu_;  // heaps_
+  std::array<Heap, kHeaps> heaps_{};
 };
 
 // --- tcmalloc ---------------------------------------------------------------------------------
@@ -224,8 +274,7 @@ class TcmallocAllocator final : public Allocator {
 
 std::unique_ptr<Allocator> make_mimalloc(bool work_around_700) {
   if (!mimalloc().ok()) return nullptr;
-  void* heap = mimalloc().heap_new();
-  return heap ? std::make_unique<MimallocAllocator>(heap, work_around_700) : nullptr;
+  return std::make_unique<MimallocAllocator>(work_around_700);
 }
 
 SHADOWHEAP_REGISTER_ALLOCATOR(jemalloc, &JemallocAllocator::make);

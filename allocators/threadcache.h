@@ -23,6 +23,7 @@
 
 #include "allocators/allocator.h"
 #include "allocators/arena.h"
+#include "allocators/thread_heaps.h"
 
 namespace shadowheap {
 
@@ -65,25 +66,10 @@ struct Heap {
   void clear() { avail.fill(kNil), full.fill(kNil); }
 };
 
-// Each thread finds its heap in an instance through these (threadcache.cc), and its heaps are
-// flushed when it ends: the thread-local destructor calls release_heap for every instance still
-// alive.
-class HeapOwner {
- public:
-  virtual int claim_heap() = 0;  // a free heap record, or kNil
-  virtual void release_heap(int heap) = 0;
-
- protected:
-  ~HeapOwner() = default;
-};
-std::uint64_t register_owner(HeapOwner* owner);  // its generation
-void unregister_owner(HeapOwner* owner);
-int heap_of_this_thread(HeapOwner* owner, std::uint64_t generation);
-
 }  // namespace threadcache
 
 template <ThreadCacheBug kBug = ThreadCacheBug::kNone>
-class ThreadCacheAllocator final : public Allocator, private threadcache::HeapOwner {
+class ThreadCacheAllocator final : public Allocator, private thread_heaps::Owner {
   using Span = threadcache::Span;
   using Heap = threadcache::Heap;
   static constexpr std::size_t kSpanSize = threadcache::kSpanSize, kSpans = threadcache::kSpans;
@@ -94,9 +80,9 @@ class ThreadCacheAllocator final : public Allocator, private threadcache::HeapOw
   ThreadCacheAllocator() {
     abandoned_.fill(kNil);
     for (Heap& h : heaps_) h.clear();
-    generation_ = threadcache::register_owner(this);
+    generation_ = thread_heaps::register_owner(this);
   }
-  ~ThreadCacheAllocator() override { threadcache::unregister_owner(this); }
+  ~ThreadCacheAllocator() override { thread_heaps::unregister_owner(this); }
 
   const AllocatorTraits& traits() const override { return traits_; }
 
@@ -107,7 +93,7 @@ class ThreadCacheAllocator final : public Allocator, private threadcache::HeapOw
     if (need > (std::size_t{1} << threadcache::kMaxClassLog2))
       return allocate_large((size + kSpanSize - 1) / kSpanSize);
     const int c = std::bit_width(need - 1) - threadcache::kMinClassLog2;
-    const int h = threadcache::heap_of_this_thread(this, generation_);
+    const int h = thread_heaps::heap_of_this_thread(this, generation_);
     if (h == kNil) return nullptr;
     Heap& heap = heaps_[h];
     while (heap.avail[c] != kNil) {
@@ -132,7 +118,7 @@ class ThreadCacheAllocator final : public Allocator, private threadcache::HeapOw
       std::lock_guard lock(mu_);
       return release_spans(s, span.large);
     }
-    const int h = threadcache::heap_of_this_thread(this, generation_);
+    const int h = thread_heaps::heap_of_this_thread(this, generation_);
     if (owner == h) return free_local(heaps_[h], s, p);
     if constexpr (kBug == ThreadCacheBug::kRemoteFreeToOwnCache) {
       // BUG: "any free block of the class will do": onto the freeing thread's own span.

@@ -1,6 +1,7 @@
 // Throughput of the checks: the same op stream on each allocator, bare (direct calls, no checks)
 // and through the interpreter with the shadow heap; then fuzz executions per second for ~50-op
-// inputs (decoder + interpreter, as the fuzz target runs them). Prints a table.
+// inputs (decoder + interpreter, as the fuzz target runs them); and for thread-safe allocators the
+// checked stream with its ops on 4 threads in turn (hand-over mode, harness/op.h). Prints a table.
 //
 //   throughput [--ops N] [--max-size BYTES] [--fuzz-inputs N] [--allocator NAME]...
 #include <chrono>
@@ -133,8 +134,11 @@ int main(int argc, char** argv) {
       "op stream: %zu ops, blocks of 1..%llu bytes, ~1000 live; fuzz inputs: %.1f ops each\n",
       ops.size(), static_cast<unsigned long long>(max_size),
       inputs.empty() ? 0.0 : static_cast<double>(decoded_ops) / inputs.size());
-  std::printf("%-24s %14s %14s %8s %14s\n", "allocator", "bare ops/s", "checked ops/s", "ratio",
-              "fuzz exec/s");
+  std::vector<Op> threaded = ops;  // every op on a worker thread, threads 0..3 in turn
+  for (std::size_t i = 0; i < threaded.size(); ++i)
+    threaded[i].thread = static_cast<std::uint8_t>(i % 4);
+  std::printf("%-24s %14s %14s %8s %14s %16s\n", "allocator", "bare ops/s", "checked ops/s",
+              "ratio", "fuzz exec/s", "4-thread ops/s");
   for (const auto& name : names) {
     const RegisteredAllocator* e = find_allocator(name);
     if (e == nullptr) {
@@ -156,9 +160,18 @@ int main(int argc, char** argv) {
         violated |= !run_ops(*a, name, fuzz::decode(in.data(), in.size())).passed();
       }
     });
-    std::printf("%-24s %14.0f %14.0f %7.2fx %14.0f%s\n", name.c_str(), ops.size() / bare,
+    std::string handover = "-";  // only thread-safe allocators run ops on other threads
+    if (e->make()->traits().thread_safe) {
+      const double t = seconds([&] {
+        auto a = e->make();
+        violated |= !run_ops(*a, name, threaded, {.check_every = 0}).passed();
+      });
+      handover = std::to_string(static_cast<long long>(threaded.size() / t));
+    }
+    std::printf("%-24s %14.0f %14.0f %7.2fx %14.0f %16s%s\n", name.c_str(), ops.size() / bare,
                 ops.size() / checked, bare > 0 ? checked / bare : 0.0,
-                inputs.empty() ? 0.0 : inputs.size() / fuzz, violated ? "  (VIOLATION)" : "");
+                inputs.empty() ? 0.0 : inputs.size() / fuzz, handover.c_str(),
+                violated ? "  (VIOLATION)" : "");
   }
   return 0;
 }

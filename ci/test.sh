@@ -17,7 +17,8 @@
 #   preset's build as it is).
 #   ci/test.sh --isolate           # every property case in a worker process (always so for
 #                                  # plugins): a crash fails the case, is shrunk, and the rest run
-# A plugin run passes only if both runs finished: an allocator that exits, hangs or is killed
+# A plugin run passes only if every run finished (the properties, the seeds, and for a plugin
+# that declares thread safety the stress mode): an allocator that exits, hangs or is killed
 # fails it, with what happened. Exit status: 0 pass, 1 violation or unfinished run, 2 usage.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -83,7 +84,8 @@ if [ -n "$plugin" ]; then
   echo "=== plugin $plugin: the property suite and the seeds ($preset preset)"
   if [ $build -eq 1 ]; then
     cmake --preset "$preset" >/dev/null
-    cmake --build --preset "$preset" -j "$(nproc)" --target heap_properties_test fuzz_plugin >/dev/null
+    cmake --build --preset "$preset" -j "$(nproc)" --target heap_properties_test fuzz_plugin \
+      shadowheap-replay shadowheap-stress >/dev/null
   fi
   export SHADOWHEAP_PLUGIN=$plugin SHADOWHEAP_OP_TIMEOUT=$op_timeout
   status=0
@@ -104,8 +106,21 @@ if [ -n "$plugin" ]; then
     run_checked "the seed replay" "no violation" \
       "build/$preset/fuzz/fuzz_plugin" "build/$preset/corpus/seeds" || seeds_status=$?
   fi
-  if [ $status -eq 0 ] && [ $seeds_status -eq 0 ]; then
-    echo "plugin $plugin: no violation (both runs finished)"
+  # A plugin that declares thread safety (AUT_THREAD_SAFE) also runs the stress mode: 4 threads
+  # at once on one instance (the properties above ran its thread-tagged ops one at a time).
+  stress_status=0
+  if ! "build/$preset/fuzz/shadowheap-replay" --describe plugin 2>/dev/null | grep -q '^thread_safe: yes'; then
+    echo "the stress mode is skipped: the plugin does not declare thread safety (AUT_THREAD_SAFE)"
+  elif [ $hung -eq 1 ]; then
+    echo "test.sh: the stress mode is skipped: the plugin hung above"
+  else
+    start=$(date +%s)
+    run_checked "the stress mode (4 threads at once)" "no violation" \
+      "build/$preset/stress/shadowheap-stress" --allocator plugin --threads 4 --ops 20000 ||
+      stress_status=$?
+  fi
+  if [ $status -eq 0 ] && [ $seeds_status -eq 0 ] && [ $stress_status -eq 0 ]; then
+    echo "plugin $plugin: no violation (every run finished)"
     exit 0
   fi
   echo "plugin $plugin: FAILED (see above)"

@@ -52,8 +52,18 @@ void show_bytes(Violation& v, const unsigned char* base, std::uint64_t offset, s
 // log2 of its size (each is a function of its own, so it has its own counter). An input that
 // takes a kind of call to a new size class is kept in the corpus even when the allocator's own
 // code is not instrumented (system, jemalloc, mimalloc, tcmalloc) or is the same for every size,
-// so that large blocks, rare in random inputs, are reached on purpose.
-enum class Reached { kAllocated, kZeroed, kMoved, kResizedInPlace, kKinds };
+// so that large blocks, rare in random inputs, are reached on purpose. For thread-safe
+// allocators, a block freed or reallocated by a thread other than the one that allocated it is a
+// kind of its own, so inputs that move blocks between threads are kept too.
+enum class Reached {
+  kAllocated,
+  kZeroed,
+  kMoved,
+  kResizedInPlace,
+  kFreedElsewhere,
+  kReallocatedElsewhere,
+  kKinds
+};
 constexpr int kSizeClasses = 65;  // std::bit_width of a 64-bit size
 template <int kEdge>
 [[gnu::noinline]] void reached_edge() {
@@ -199,6 +209,7 @@ void check_output(OutputGuard& guard, std::optional<Violation>* v) {
 std::optional<Violation> Interpreter::step(const Op& given) {
   const Op op = normalized(given, shadow_.live_count(), traits_.thread_safe);
   history_.push_back(op);
+  thread_ = op.kind == OpKind::kThreadExit ? 0 : op.thread;
   InOp in_op;
   ++stats_.ops;
   std::optional<Violation> v;
@@ -259,6 +270,7 @@ std::optional<Violation> Interpreter::apply(const Op& op) {
 std::optional<Violation> Interpreter::finish() {
   InOp in_op;
   finishing_ = true;
+  thread_ = 0;
   std::optional<Violation> v = check_all();
   OutputGuard guard(traits_.watch_output);
   while (!v && shadow_.live_count() > 0) v = free_block(*shadow_.at_slot(0));
@@ -352,7 +364,8 @@ std::optional<Violation> Interpreter::allocate(std::uint64_t size, std::uint8_t 
                                         .covered = size,
                                         .seed = seed,
                                         .id = id,
-                                        .align_log2 = align_log2});
+                                        .align_log2 = align_log2,
+                                        .thread = thread_});
   fill(b);
   reached(zeroed ? Reached::kZeroed : Reached::kAllocated, size);
   return std::nullopt;
@@ -369,6 +382,7 @@ std::optional<Violation> Interpreter::free_block(const Block& b) {
   ++stats_.calls;
   beat();
   allocator_.deallocate(reinterpret_cast<void*>(gone.addr), gone.size, gone.align());
+  if (gone.thread != thread_) reached(Reached::kFreedElsewhere, gone.size);
   return check_poisoned(gone.addr, gone.size);
 }
 
@@ -414,6 +428,8 @@ std::optional<Violation> Interpreter::reallocate(const Block& b, std::uint64_t n
   moved.extent = extent;
   moved.id = id;
   moved.seed = seed;
+  moved.thread = thread_;
+  if (old.thread != thread_) reached(Reached::kReallocatedElsewhere, new_size);
   fill(shadow_.attach(old, moved));
   reached(addr != old.addr ? Reached::kMoved : Reached::kResizedInPlace, new_size);
   return addr != old.addr ? check_poisoned(old.addr, old.size) : std::nullopt;

@@ -117,6 +117,7 @@ class Interpreter {
     beats_.store(beats_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }
   bool finishing_ = false;
+  std::uint8_t thread_ = 0;  // the op thread of the op running now
   // Worker threads 1..kMaxThreads - 1, started at their first op (thread-safe allocators only).
   struct OpThread;
   std::array<std::unique_ptr<OpThread>, kMaxThreads> threads_;

@@ -26,7 +26,8 @@ struct Block {
   std::uint64_t seed = 0;     // pattern seed, unique per block
   std::uint64_t id = 0;       // allocation number, for reports
   std::uint8_t align_log2 = 0;
-  std::uint32_t slot = 0;  // position in slot order (see op.h)
+  std::uint8_t thread = 0;  // the op thread that allocated it, or moved it last (op.h)
+  std::uint32_t slot = 0;   // position in slot order (see op.h)
 
   std::uint64_t align() const { return std::uint64_t{1} << align_log2; }
   unsigned char* bytes() const { return reinterpret_cast<unsigned char*>(addr); }

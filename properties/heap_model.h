@@ -24,6 +24,7 @@ struct Model {
   std::uint32_t may_be_live = 0;
   std::uint64_t max_align = 0;
   std::uint64_t capacity = 0;  // declared; 0: no bound
+  bool threads = false;        // thread-safe: commands run on threads 0..3, and threads end
 };
 
 struct Sut {
@@ -61,7 +62,18 @@ class OpCommand : public Command {
   Op op_;
 };
 
-// A command for the current model state: any op, slots among the blocks that may be live.
+// For a thread-safe allocator: the op on thread 0 (half the time) or 1..3, or a thread's end.
+inline rc::Gen<Op> on_threads(rc::Gen<Op> op) {
+  auto thread = rc::gen::weightedOneOf<int>({{2, rc::gen::just(0)}, {1, rc::gen::inRange(1, 4)}});
+  return rc::gen::weightedOneOf<Op>(
+      {{12, rc::gen::apply([](Op o, int k) { return on_thread(o, static_cast<std::uint8_t>(k)); },
+                           op, thread)},
+       {1, rc::gen::map(rc::gen::inRange(1, 4),
+                        [](int k) { return thread_exit_op(static_cast<std::uint8_t>(k)); })}});
+}
+
+// A command for the current model state: any op, slots among the blocks that may be live; for a
+// thread-safe allocator on any of four threads (shrinking moves ops to thread 0).
 inline rc::Gen<std::shared_ptr<const Command>> command_for(const Model& m) {
   const std::uint32_t live = m.may_be_live;
   auto size = sizes(m.capacity);
@@ -79,22 +91,24 @@ inline rc::Gen<std::shared_ptr<const Command>> command_for(const Model& m) {
                         [stride](std::uint32_t offset) { return free_every_op(stride, offset); });
   });
   auto check = rc::gen::just(check_all_op());
+  auto threaded = [&m](rc::Gen<Op> op) { return m.threads ? on_threads(op) : op; };
   if (live == 0)
-    return rc::gen::map(
-        rc::gen::weightedOneOf<Op>({{1, alloc}, {1, zeroed}, {1, many}, {1, every}, {1, check}}),
-        as_command);
+    return rc::gen::map(threaded(rc::gen::weightedOneOf<Op>(
+                            {{1, alloc}, {1, zeroed}, {1, many}, {1, every}, {1, check}})),
+                        as_command);
   // With blocks live, free weighs twice the others: sequences then keep a few blocks live
   // without growing without bound.
   auto slot = rc::gen::inRange<std::uint32_t>(0, live);
-  return rc::gen::map(rc::gen::weightedOneOf<Op>({{1, alloc},
-                                                  {1, zeroed},
-                                                  {1, many},
-                                                  {1, every},
-                                                  {1, check},
-                                                  {2, rc::gen::map(slot, free_op)},
-                                                  {1, rc::gen::apply(realloc_op, slot, size)},
-                                                  {1, rc::gen::map(slot, fill_usable_op)}}),
-                      as_command);
+  return rc::gen::map(
+      threaded(rc::gen::weightedOneOf<Op>({{1, alloc},
+                                           {1, zeroed},
+                                           {1, many},
+                                           {1, every},
+                                           {1, check},
+                                           {2, rc::gen::map(slot, free_op)},
+                                           {1, rc::gen::apply(realloc_op, slot, size)},
+                                           {1, rc::gen::map(slot, fill_usable_op)}})),
+      as_command);
 }
 
 }  // namespace shadowheap::properties

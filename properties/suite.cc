@@ -73,7 +73,9 @@ void run(const std::string& allocator, const std::vector<Op>& ops) {
 // Random sequences of every op, shrunk to the shortest failing sequence.
 void model_based(const std::string& allocator) {
   auto a = make(allocator);
-  Model model{.max_align = a->traits().max_align, .capacity = a->traits().capacity};
+  Model model{.max_align = a->traits().max_align,
+              .capacity = a->traits().capacity,
+              .threads = a->traits().thread_safe};
   if (isolated(allocator)) {
     // The same commands, generated here (where RapidCheck shrinks them) and run as one trace in
     // a child.

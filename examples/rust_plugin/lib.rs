@@ -4,38 +4,50 @@
 //!   ci/fuzz.sh --plugin ./librust_example.so ; ci/test.sh --plugin ./librust_example.so
 //!
 //! The allocator is a `GlobalAlloc`: a bump arena of 1 MiB that frees only its most recent block
-//! (as Rust's own bump allocators do). The `extern "C"` shim below maps the ABI's functions one to
-//! one onto `GlobalAlloc` (alloc, dealloc, realloc, alloc_zeroed); no crates are needed.
+//! (as Rust's own bump allocators do). It is `Sync`, as a `#[global_allocator]` must be: its state
+//! sits behind a lock, so the plugin declares thread safety (AUT_THREAD_SAFE) and is checked with
+//! threads too. The `extern "C"` shim below maps the ABI's functions one to one onto `GlobalAlloc`
+//! (alloc, dealloc, realloc, alloc_zeroed); no crates are needed.
 use std::alloc::{alloc, dealloc, GlobalAlloc, Layout};
-use std::cell::Cell;
 use std::ffi::c_void;
 use std::ptr::null_mut;
+use std::sync::Mutex;
 
 const ARENA: usize = 1 << 20;
 const ARENA_ALIGN: usize = 4096;
+const AUT_THREAD_SAFE: u32 = 1;
+
+struct State {
+    top: usize,
+    last: usize, // offset of the most recent block, or usize::MAX
+}
 
 pub struct Bump {
     base: *mut u8,
-    top: Cell<usize>,
-    last: Cell<usize>, // offset of the most recent block, or usize::MAX
+    state: Mutex<State>,
 }
+
+// The arena's base pointer is only read; everything that changes is behind the lock.
+unsafe impl Sync for Bump {}
 
 unsafe impl GlobalAlloc for Bump {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let start = (self.top.get() + layout.align() - 1) & !(layout.align() - 1);
+        let mut s = self.state.lock().unwrap();
+        let start = (s.top + layout.align() - 1) & !(layout.align() - 1);
         if layout.align() > ARENA_ALIGN || start > ARENA || layout.size() > ARENA - start {
             return null_mut();
         }
-        self.last.set(start);
-        self.top.set(start + layout.size());
+        s.last = start;
+        s.top = start + layout.size();
         self.base.add(start)
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, _layout: Layout) {
         let offset = ptr as usize - self.base as usize;
-        if offset == self.last.get() {
-            self.top.set(offset);
-            self.last.set(usize::MAX);
+        let mut s = self.state.lock().unwrap();
+        if offset == s.last {
+            s.top = offset;
+            s.last = usize::MAX;
         }
     }
 }
@@ -73,7 +85,7 @@ extern "C" fn create() -> *mut c_void {
     if base.is_null() {
         return null_mut();
     }
-    let b = Box::new(Bump { base, top: Cell::new(0), last: Cell::new(usize::MAX) });
+    let b = Box::new(Bump { base, state: Mutex::new(State { top: 0, last: usize::MAX }) });
     Box::into_raw(b) as *mut c_void
 }
 
@@ -116,7 +128,7 @@ extern "C" fn shim_realloc(
 
 static PLUGIN: AutPlugin = AutPlugin {
     abi_version: 1,
-    flags: 0,
+    flags: AUT_THREAD_SAFE,
     name: b"rust_bump\0".as_ptr(),
     max_align: ARENA_ALIGN,
     capacity: ARENA,

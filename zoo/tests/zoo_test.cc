@@ -29,6 +29,36 @@
 namespace shadowheap::zoo {
 namespace {
 
+#ifdef ZOO_FUZZER  // built with libFuzzer
+
+class ZooFuzz : public ::testing::TestWithParam<Bug> {};
+
+TEST_P(ZooFuzz, FindsTheBug) {
+  const Bug& bug = GetParam();
+  if (bug.mode == Mode::kConcurrent) GTEST_SKIP() << "only threads at the same time reveal it";
+  const std::string dir = ::testing::TempDir() + "zoo_fuzz_" + bug.name;
+  const std::string command =
+      "rm -rf " + dir + " && mkdir -p " + dir + " && SHADOWHEAP_ALLOCATOR=zoo_" + bug.name +
+      " ASAN_OPTIONS=detect_leaks=0 " ZOO_FUZZER
+      " -seed=1 -runs=2000000 -max_total_time=600 -timeout=10 -rss_limit_mb=4096"
+      " -artifact_prefix=" +
+      dir + "/ " + dir + " >" + dir + ".log 2>&1";
+  std::system(command.c_str());
+  std::ifstream in(dir + ".log");
+  const std::string log((std::istreambuf_iterator<char>(in)), {});
+  // A violation report, or a sanitizer report inside the allocator (kind crash).
+  const bool found = log.find("shadowheap: VIOLATION ") != std::string::npos ||
+                     log.find("ERROR: AddressSanitizer") != std::string::npos ||
+                     log.find("runtime error") != std::string::npos;
+  EXPECT_TRUE(found) << bug.name << " not found; the fuzzer's log ends:\n"
+                     << log.substr(log.size() > 4000 ? log.size() - 4000 : 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(, ZooFuzz, ::testing::ValuesIn(bugs()),
+                         [](const auto& info) { return info.param.name; });
+
+#endif
+
 // In the child: runs the suite until a property fails; writes "kind property runs ops". Each
 // case runs isolated (properties/suite.cc), so a bug that crashes is shrunk like the others.
 void run_suite(const std::string& allocator, int out) {
@@ -115,36 +145,6 @@ TEST_P(ZooConcurrent, StressModeCatchesTheBug) {
 
 INSTANTIATE_TEST_SUITE_P(, ZooConcurrent, ::testing::ValuesIn(bugs()),
                          [](const auto& info) { return info.param.name; });
-
-#ifdef ZOO_FUZZER  // built with libFuzzer
-
-class ZooFuzz : public ::testing::TestWithParam<Bug> {};
-
-TEST_P(ZooFuzz, FindsTheBug) {
-  const Bug& bug = GetParam();
-  if (bug.mode == Mode::kConcurrent) GTEST_SKIP() << "only threads at the same time reveal it";
-  const std::string dir = ::testing::TempDir() + "zoo_fuzz_" + bug.name;
-  const std::string command =
-      "rm -rf " + dir + " && mkdir -p " + dir + " && SHADOWHEAP_ALLOCATOR=zoo_" + bug.name +
-      " ASAN_OPTIONS=detect_leaks=0 " ZOO_FUZZER
-      " -seed=1 -runs=2000000 -max_total_time=600 -timeout=10 -rss_limit_mb=4096"
-      " -artifact_prefix=" +
-      dir + "/ " + dir + " >" + dir + ".log 2>&1";
-  std::system(command.c_str());
-  std::ifstream in(dir + ".log");
-  const std::string log((std::istreambuf_iterator<char>(in)), {});
-  // A violation report, or a sanitizer report inside the allocator (kind crash).
-  const bool found = log.find("shadowheap: VIOLATION ") != std::string::npos ||
-                     log.find("ERROR: AddressSanitizer") != std::string::npos ||
-                     log.find("runtime error") != std::string::npos;
-  EXPECT_TRUE(found) << bug.name << " not found; the fuzzer's log ends:\n"
-                     << log.substr(log.size() > 4000 ? log.size() - 4000 : 0);
-}
-
-INSTANTIATE_TEST_SUITE_P(, ZooFuzz, ::testing::ValuesIn(bugs()),
-                         [](const auto& info) { return info.param.name; });
-
-#endif
 
 }  // namespace
 }  // namespace shadowheap::zoo
