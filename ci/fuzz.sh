@@ -387,8 +387,11 @@ for t in "${targets[@]}"; do
       if [ "$minimize_time" -gt 0 ]; then
         echo "minimizing ($minimize_time s)..."
         # The target counts only this signature as a violation, so libFuzzer's minimizer cannot
-        # drift to another bug (a crash that ends the process is checked afterwards).
-        SHADOWHEAP_ONLY_SIGNATURE="$sig" "$bin/fuzz_$t" -minimize_crash=1 \
+        # drift to another bug (a crash that ends the process is checked afterwards). Its
+        # -max_total_time bounds each of its steps, not their number: the whole is bounded here
+        # (an input that hangs costs the op time limit per step).
+        SHADOWHEAP_ONLY_SIGNATURE="$sig" timeout --signal=KILL $((minimize_time + 15)) \
+          "$bin/fuzz_$t" -minimize_crash=1 \
           -max_total_time="$minimize_time" -timeout="$input_timeout" -rss_limit_mb=8192 \
           -exact_artifact_path="$min" "$crash" >"$out/logs/$k-minimize.log" 2>&1 || true
       fi

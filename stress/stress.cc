@@ -10,12 +10,17 @@
 #include <cstdio>
 #include <cstring>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "allocators/registry.h"
 #include "allocators/sanitizers.h"
+#include "harness/asan.h"
 #include "harness/crash_reporter.h"
+#include "harness/interpreter.h"
 #include "harness/pattern.h"
+#include "harness/run.h"
+#include "harness/trace.h"
 
 namespace shadowheap::stress {
 
@@ -94,9 +99,10 @@ std::size_t IntervalIndex::size() {
 
 namespace {
 
-constexpr std::size_t kHeld = 128;     // blocks a thread holds at most
-constexpr std::size_t kExchange = 64;  // the shared exchange's slots
-constexpr std::size_t kRecent = 24;    // ops per thread in a report
+constexpr std::size_t kHeld = 128;         // blocks a thread holds at most
+constexpr std::size_t kExchange = 64;      // the shared exchange's slots
+constexpr std::size_t kRecent = 24;        // ops per thread in a report
+constexpr std::size_t kHistory = 1 << 18;  // ops per thread kept for the deterministic replay
 constexpr std::uint64_t kWindow = 4096;
 
 enum class Act : std::uint8_t { kAlloc, kAllocZeroed, kFree, kRealloc, kGive, kCheck };
@@ -135,6 +141,7 @@ struct Worker {
   std::uint64_t rng;
   std::vector<IntervalIndex::Block> held;
   std::array<Event, kRecent> recent{};
+  std::vector<Event> history;  // every op, while there are at most kHistory
   std::uint64_t events = 0, ops = 0;
   std::atomic<std::uint64_t> beat{0};  // one more per op: the hang watch reads it
   std::atomic<bool> done{false};
@@ -185,10 +192,26 @@ struct Worker {
            std::to_string(b.thread);
   }
 
+  // Under ASan: the windows of b that the harness reads and writes are not poisoned (a block
+  // the allocator treats as free), or a violation, instead of an ASan report in the harness.
+  bool addressable(const IntervalIndex::Block& b, const char* when,
+                   std::uint64_t length = ~std::uint64_t{0}) {
+    std::uintptr_t bad = 0;
+    for_each_window(b.size, kWindow, b.seed, [&](std::uint64_t from, std::uint64_t to) {
+      to = std::min(to, length);
+      if (bad == 0 && from < to) bad = asan::first_poisoned(b.start + from, to - from);
+    });
+    if (bad == 0) return true;
+    return fail(ViolationKind::kLiveBlockPoisoned,
+                "block " + describe(b) + ": byte " + std::to_string(bad - b.start) +
+                    " is poisoned " + when + ", so the allocator treats the live block as free");
+  }
+
   // The pattern of b, in its windows, or a violation of `kind`.
   bool verify(const IntervalIndex::Block& b, ViolationKind kind, const char* when,
               std::uint64_t length) {
     if (!shared.options.checked) return true;
+    if (!addressable(b, when, length)) return false;
     const auto* base = reinterpret_cast<const unsigned char*>(b.start);
     std::uint64_t bad = kNoMismatch;
     for_each_window(b.size, kWindow, b.seed, [&](std::uint64_t from, std::uint64_t to) {
@@ -242,7 +265,7 @@ struct Worker {
     e.result = reinterpret_cast<std::uintptr_t>(p);
     if (p == nullptr) return true;
     const auto b = enter(e.result, e.size, e.align_log2);
-    if (!b) return false;
+    if (!b || (shared.options.checked && !addressable(*b, "when handed out"))) return false;
     if (zeroed && shared.options.checked) {
       const auto* base = reinterpret_cast<const unsigned char*>(p);
       std::uint64_t bad = kNoMismatch;
@@ -299,7 +322,7 @@ struct Worker {
       return true;
     }
     const auto moved = enter(e.result, e.size, b->align_log2);
-    if (!moved) return false;
+    if (!moved || (shared.options.checked && !addressable(*moved, "when handed out"))) return false;
     // The kept bytes carry the old pattern where the old block had it; then the new one's.
     IntervalIndex::Block kept = *b;
     kept.start = e.result;
@@ -354,7 +377,9 @@ struct Worker {
     for (; ops < shared.options.ops_per_thread; ++ops) {
       if (shared.stop.load(std::memory_order_relaxed)) return;
       if (timed && (ops & 1023) == 0 && std::chrono::steady_clock::now() > shared.deadline) return;
-      if (!step()) return;
+      const bool ok = step();
+      if (history.size() < kHistory) history.push_back(recent[(events - 1) % kRecent]);
+      if (!ok) return;
       beat.store(ops, std::memory_order_relaxed);
     }
   }
@@ -495,6 +520,110 @@ void watch(const std::vector<std::unique_ptr<Worker>>& workers) {
   }
 }
 
+// The run's ops, in the order they started, one at a time on a fresh instance of `name`, each on
+// its thread: the trace up to the violation they show (its kind in *kind; the interpreter may
+// see the broken promise by another of its checks first), or empty. Blocks are followed by their
+// addresses in the run and matched to the interpreter's (whose addresses may differ).
+std::vector<Op> replay_one_at_a_time(const std::string& name, ViolationKind* kind,
+                                     const std::vector<std::unique_ptr<Worker>>& workers) {
+  const RegisteredAllocator* entry = find_allocator(name);
+  if (entry == nullptr || workers.size() > kMaxThreads) return {};
+  std::vector<std::pair<std::uint8_t, const Event*>> all;
+  for (const auto& w : workers) {
+    if (w->events > kHistory) return {};  // too long a run: not kept whole
+    for (const Event& e : w->history) all.emplace_back(static_cast<std::uint8_t>(w->id), &e);
+  }
+  std::sort(all.begin(), all.end(),
+            [](const auto& a, const auto& b) { return a.second->seq < b.second->seq; });
+  auto instance = entry->make();
+  if (instance == nullptr) return {};
+  Interpreter interp(*instance, name);
+  std::unordered_map<std::uintptr_t, std::uintptr_t> twin;  // run's address -> interpreter's
+  std::optional<Violation> v;
+  auto slot_of = [&](std::uintptr_t run_addr) -> std::optional<std::uint32_t> {
+    const auto it = twin.find(run_addr);
+    if (it == twin.end()) return std::nullopt;
+    const Block* b = interp.shadow().find(it->second);
+    return b ? std::optional(b->slot) : std::nullopt;
+  };
+  for (const auto& [thread, e] : all) {
+    switch (e->act) {
+      case Act::kAlloc:
+      case Act::kAllocZeroed: {
+        if (e->result == 0) continue;
+        const std::size_t before = interp.shadow().live_count();
+        v = interp.step(on_thread(
+            alloc_op(e->size, std::uint64_t{1} << e->align_log2, e->act == Act::kAllocZeroed),
+            thread));
+        if (!v && interp.shadow().live_count() > before)
+          twin[e->result] = interp.shadow().at_slot(before)->addr;
+        break;
+      }
+      case Act::kFree: {
+        const auto slot = slot_of(e->block);
+        if (!slot) continue;
+        twin.erase(e->block);
+        v = interp.step(on_thread(free_op(*slot), thread));
+        break;
+      }
+      case Act::kRealloc: {
+        const auto slot = slot_of(e->block);
+        if (!slot) continue;
+        v = interp.step(on_thread(realloc_op(*slot, e->size), thread));
+        if (!v && e->result != 0) {
+          twin.erase(e->block);
+          twin[e->result] = interp.shadow().at_slot(*slot)->addr;
+        }
+        break;
+      }
+      case Act::kGive:  // ownership changes hands; the allocator is not called
+      case Act::kCheck:
+        continue;
+    }
+    if (v) break;
+  }
+  if (!v) v = interp.finish();
+  if (!v) return {};
+  *kind = v->kind;
+  std::vector<Op> ops = interp.history();
+  ops.resize(std::min<std::size_t>(ops.size(), v->op_index + 1));
+  return ops;
+}
+
+// Removes chunks of ops (halving their size) while the rest still shows a violation of `kind`,
+// for at most `seconds`.
+std::vector<Op> shrink(const std::string& name, ViolationKind kind, std::vector<Op> ops,
+                       double seconds) {
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                            std::chrono::duration<double>(seconds));
+  auto shows = [&](const std::vector<Op>& candidate) {
+    const RunResult r = run_ops(name, candidate);
+    return r.violation && r.violation->kind == kind;
+  };
+  for (std::size_t chunk = ops.size() / 2; chunk >= 1; chunk /= 2) {
+    for (std::size_t at = 0; at < ops.size() && std::chrono::steady_clock::now() < deadline;) {
+      std::vector<Op> candidate(ops.begin(), ops.begin() + at);
+      candidate.insert(candidate.end(), ops.begin() + std::min(at + chunk, ops.size()), ops.end());
+      if (!candidate.empty() && shows(candidate)) {
+        ops = std::move(candidate);
+      } else {
+        at += chunk;
+      }
+    }
+    if (std::chrono::steady_clock::now() >= deadline) break;
+  }
+  // As the interpreter ran them (slots taken modulo the live blocks: harness/interpreter.h), up
+  // to the violation.
+  const RegisteredAllocator* entry = find_allocator(name);
+  auto instance = entry->make();
+  if (instance == nullptr) return ops;
+  Interpreter interp(*instance, name);
+  for (const Op& op : ops)
+    if (interp.step(op)) break;
+  return interp.history();
+}
+
 std::string format(const std::string& name, const Options& o, const Shared& shared,
                    const std::vector<std::unique_ptr<Worker>>& workers) {
   const Violation& v = *shared.violation;
@@ -550,6 +679,27 @@ Result run(Allocator& allocator, const std::string& name, const Options& options
   if (shared.violation) {
     r.violation = shared.violation;
     r.report = format(name, options, shared, workers);
+    ViolationKind kind = r.violation->kind;
+    const auto whole = replay_one_at_a_time(name, &kind, workers);
+    if (whole.empty()) {
+      r.report +=
+          "  one op at a time (hand-over threads), the run's ops do not show it: it takes threads "
+          "at the same time (or the run was too long to keep whole)\n";
+    } else {
+      r.deterministic = shrink(name, kind, whole, options.shrink_seconds);
+      r.report += "  one op at a time (hand-over threads), the same ops show a violation too (" +
+                  std::string(kind_name(kind)) + "): a trace of " +
+                  std::to_string(r.deterministic.size()) + " ops (shrunk from " +
+                  std::to_string(whole.size()) + ") that replays exactly:\n";
+      if (r.deterministic.size() <= 200) {
+        const std::string trace = format_trace(r.deterministic);
+        for (std::size_t at = 0; at < trace.size();) {
+          const std::size_t end = std::min(trace.find('\n', at), trace.size());
+          r.report += "    " + trace.substr(at, end - at) + "\n";
+          at = end + 1;
+        }
+      }
+    }
   }
   return r;
 }

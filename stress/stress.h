@@ -7,11 +7,16 @@
 // safe under concurrency (IntervalIndex): alignment; overlap with ANY live block of any thread;
 // contents (the fill pattern, harness/pattern.h) at every free, realloc, hand-over and check;
 // zeroed blocks; the bytes realloc keeps. A violation stops every thread and is reported with
-// each thread's recent ops and the seed.
+// each thread's recent ops and the seed. What ends the process (a crash or a sanitizer report
+// inside the allocator: under the tsan preset, a data race) is reported the same way through the
+// crash reporter (harness/crash_reporter.h), and an allocator call that does not return within
+// the op time limit (SHADOWHEAP_OP_TIMEOUT) is a hang.
 //
 // What is deterministic: each thread's op stream (from the seed and its number). What is not:
-// the schedule, so a rerun with the same seed may pass. The deterministic drivers (hand-over
-// threads: harness/op.h) replay exactly; this mode finds what only threads at the same time do.
+// the schedule, so a rerun with the same seed may pass. After a violation, the run's ops are
+// replayed one at a time on a fresh instance, in the order they started, each on its thread
+// (hand-over threads: harness/op.h): when that shows the same violation, the report gives the
+// trace, shrunk, which replays exactly. When it does not, only threads at the same time cause it.
 #pragma once
 
 #include <array>
@@ -20,8 +25,10 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "allocators/allocator.h"
+#include "harness/op.h"
 #include "harness/violation.h"
 
 namespace shadowheap::stress {
@@ -66,8 +73,9 @@ struct Options {
   unsigned threads = 4;
   std::uint64_t seed = 1;
   std::uint64_t ops_per_thread = 100000;
-  double seconds = 0;   // when > 0: run this long (ops_per_thread is then the cap)
-  bool checked = true;  // false: the same ops, no checks (the bare allocator's throughput)
+  double seconds = 0;          // when > 0: run this long (ops_per_thread is then the cap)
+  bool checked = true;         // false: the same ops, no checks (the bare allocator's throughput)
+  double shrink_seconds = 10;  // for the deterministic trace of a violation
 };
 
 struct Result {
@@ -75,6 +83,8 @@ struct Result {
   std::string report;  // when violated: the full report
   std::uint64_t ops = 0;
   double seconds = 0;
+  // When violated and the same ops one at a time reproduce it: that trace, shrunk.
+  std::vector<Op> deterministic;
 };
 
 // Runs the stress mode on a fresh instance of the registered allocator `name`.

@@ -9,6 +9,7 @@
 #include "allocators/registry.h"
 #include "harness/crash_reporter.h"
 #include "harness/run.h"
+#include "harness/trace.h"
 #include "stress/stress.h"
 
 namespace {
@@ -47,6 +48,7 @@ std::uint64_t number(const char* flag, const char* text) {
 
 int main(int argc, char** argv) {
   shadowheap::prepare_process(argv);
+  shadowheap::set_replay_tool(STRESS_REPLAY_TOOL);
   shadowheap::install_crash_reporter();  // a crash or sanitizer report: every thread's last ops
   std::string allocator = "system", plugin;
   shadowheap::stress::Options o;
@@ -86,6 +88,7 @@ int main(int argc, char** argv) {
   }
   if (o.seconds > 0 && !ops_given) o.ops_per_thread = UINT64_MAX;
   if (!plugin.empty()) {
+    setenv("SHADOWHEAP_PLUGIN", plugin.c_str(), 1);  // for the replay command a report prints
     std::string error;
     if (!shadowheap::register_plugin(plugin, &error)) {
       std::fprintf(stderr, "shadowheap-stress: %s\n", error.c_str());
@@ -112,6 +115,24 @@ int main(int argc, char** argv) {
   const auto r = shadowheap::stress::run(*instance, allocator, o);
   if (r.violation) {
     std::fputs(r.report.c_str(), stdout);
+    if (!r.deterministic.empty()) {
+      // The deterministic trace, as a file the replay tool runs (in the current directory).
+      const std::string path =
+          "shadowheap-stress-" + allocator + "-seed" + std::to_string(o.seed) + ".trace";
+      std::string text = "# allocator: " + allocator + "\n";
+      if (!plugin.empty()) text += "# plugin: " + plugin + "\n";
+      text += "# expect: " +
+              std::string(shadowheap::kind_name(
+                  shadowheap::run_ops(allocator, r.deterministic).violation->kind)) +
+              "\n";
+      text += shadowheap::format_trace(r.deterministic);
+      if (FILE* f = std::fopen(path.c_str(), "w")) {
+        std::fputs(text.c_str(), f);
+        std::fclose(f);
+        std::printf("  trace: %s\n  replay: %s\n", path.c_str(),
+                    shadowheap::replay_command(allocator, path).c_str());
+      }
+    }
     return 1;
   }
   std::printf("shadowheap-stress: %llu ops in %.2f s (%.0f ops/s), no violation\n",

@@ -23,6 +23,7 @@
 
 #include "allocators/registry.h"
 #include "harness/run.h"
+#include "harness/trace.h"
 #include "properties/suite.h"
 #include "stress/stress.h"
 
@@ -145,6 +146,32 @@ TEST_P(ZooConcurrent, StressModeCatchesTheBug) {
 
 INSTANTIATE_TEST_SUITE_P(, ZooConcurrent, ::testing::ValuesIn(bugs()),
                          [](const auto& info) { return info.param.name; });
+
+// A bug the deterministic drivers catch, met by the stress mode first: its report carries the
+// run's ops one at a time on their threads, shrunk, and that trace replays to the same
+// violation.
+TEST(ZooStress, ViolationReplaysOneOpAtATime) {
+  const Bug& bug = *std::find_if(bugs().begin(), bugs().end(), [](const Bug& b) {
+    return b.name == "threadcache_remote_free_to_own_cache";
+  });
+  const std::string name = "zoo_" + bug.name;
+  const auto r =
+      stress::run(name, {.threads = 4, .seed = 1, .ops_per_thread = 20000, .shrink_seconds = 10});
+  ASSERT_TRUE(r.violation) << "the stress mode did not catch " << name;
+  ASSERT_FALSE(r.deterministic.empty()) << r.report;
+  EXPECT_NE(r.report.find("that replays exactly"), std::string::npos) << r.report;
+  const RunResult again = run_ops(name, r.deterministic);
+  ASSERT_TRUE(again.violation) << format_trace(r.deterministic);
+  EXPECT_NE(std::find(bug.caught_as.begin(), bug.caught_as.end(), kind_name(again.violation->kind)),
+            bug.caught_as.end())
+      << kind_name(again.violation->kind);
+  EXPECT_TRUE(std::any_of(r.deterministic.begin(), r.deterministic.end(),
+                          [](const Op& op) { return op.thread != 0; }))
+      << "the trace names no thread:\n"
+      << format_trace(r.deterministic);
+  std::printf("ZOO %s caught-by stress kind %s; one op at a time: %zu ops\n", name.c_str(),
+              std::string(kind_name(r.violation->kind)).c_str(), r.deterministic.size());
+}
 
 }  // namespace
 }  // namespace shadowheap::zoo
