@@ -41,7 +41,7 @@ build/asan/bench/throughput --ops 200000 --fuzz-inputs 2000
 echo
 echo "== 4. threads: the stress mode, 4 threads at once, 3 s each (M ops/s; dev preset)"
 printf "%-16s %10s %10s %8s\n" allocator checked bare kept
-for a in system threadcache pmr_sync_pool jemalloc tcmalloc; do
+for a in system threadcache pmr_sync_pool jemalloc mimalloc tcmalloc; do
   rate() {
     build/dev/stress/shadowheap-stress --allocator "$a" --threads 4 --time 3 "$@" |
       sed -n 's/.*(\([0-9]*\) ops\/s).*/\1/p'
