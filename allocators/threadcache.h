@@ -94,7 +94,7 @@ class ThreadCacheAllocator final : public Allocator, private thread_heaps::Owner
       return allocate_large((size + kSpanSize - 1) / kSpanSize);
     const int c = std::bit_width(need - 1) - threadcache::kMinClassLog2;
     const int h = thread_heaps::heap_of_this_thread(this, generation_);
-    if (h == kNil) return nullptr;
+    if (h == thread_heaps::kNone) return nullptr;
     Heap& heap = heaps_[h];
     while (heap.avail[c] != kNil) {
       if (void* b = take(heap.avail[c])) return b;
@@ -122,7 +122,7 @@ class ThreadCacheAllocator final : public Allocator, private thread_heaps::Owner
     if (owner == h) return free_local(heaps_[h], s, p);
     if constexpr (kBug == ThreadCacheBug::kRemoteFreeToOwnCache) {
       // BUG: "any free block of the class will do": onto the freeing thread's own span.
-      if (h != kNil && heaps_[h].avail[span.klass] != kNil)
+      if (h != thread_heaps::kNone && heaps_[h].avail[span.klass] != kNil)
         return free_local(heaps_[h], heaps_[h].avail[span.klass], p);
     }
     void* head = span.remote.load(std::memory_order_relaxed);
@@ -279,7 +279,7 @@ class ThreadCacheAllocator final : public Allocator, private thread_heaps::Owner
     std::lock_guard lock(mu_);
     for (int h = 0; h < threadcache::kMaxHeaps; ++h)
       if (!heaps_[h].in_use) return heaps_[h].in_use = true, h;
-    return kNil;
+    return thread_heaps::kNone;
   }
 
   // The thread holding heap h ends: its spans go back to the central heap.

@@ -687,6 +687,7 @@ Result run(Allocator& allocator, const std::string& name, const Options& options
           "at the same time (or the run was too long to keep whole)\n";
     } else {
       r.deterministic = shrink(name, kind, whole, options.shrink_seconds);
+      r.deterministic_kind = kind;
       r.report += "  one op at a time (hand-over threads), the same ops show a violation too (" +
                   std::string(kind_name(kind)) + "): a trace of " +
                   std::to_string(r.deterministic.size()) + " ops (shrunk from " +

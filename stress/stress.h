@@ -83,8 +83,10 @@ struct Result {
   std::string report;  // when violated: the full report
   std::uint64_t ops = 0;
   double seconds = 0;
-  // When violated and the same ops one at a time reproduce it: that trace, shrunk.
+  // When violated and the same ops one at a time reproduce it: that trace, shrunk, and the kind
+  // of violation it shows (the interpreter may see the broken promise by another check first).
   std::vector<Op> deterministic;
+  ViolationKind deterministic_kind = ViolationKind::kCrash;
 };
 
 // Runs the stress mode on a fresh instance of the registered allocator `name`.

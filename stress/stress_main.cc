@@ -121,10 +121,7 @@ int main(int argc, char** argv) {
           "shadowheap-stress-" + allocator + "-seed" + std::to_string(o.seed) + ".trace";
       std::string text = "# allocator: " + allocator + "\n";
       if (!plugin.empty()) text += "# plugin: " + plugin + "\n";
-      text += "# expect: " +
-              std::string(shadowheap::kind_name(
-                  shadowheap::run_ops(allocator, r.deterministic).violation->kind)) +
-              "\n";
+      text += "# expect: " + std::string(shadowheap::kind_name(r.deterministic_kind)) + "\n";
       text += shadowheap::format_trace(r.deterministic);
       if (FILE* f = std::fopen(path.c_str(), "w")) {
         std::fputs(text.c_str(), f);
