@@ -32,6 +32,7 @@
 # one had a violation or its run did not finish (it exited, hung or was killed: the summary says
 # which); 2 on a usage or build error.
 set -euo pipefail
+caller=$PWD  # relative paths in the arguments are relative to where it was run
 cd "$(dirname "$0")/.."
 
 time_per_target=30
@@ -39,7 +40,7 @@ jobs=$(nproc)
 seed=1
 only=""
 plugin=""
-out=fuzz-out
+out=$PWD/fuzz-out
 minimize_time=30
 op_timeout=${SHADOWHEAP_OP_TIMEOUT:-10}
 build=1
@@ -60,7 +61,7 @@ while [ $# -gt 0 ]; do
     --seed) number "$1" "$2" 0; seed="$2"; shift 2 ;;
     --plugin) plugin="$2"; shift 2 ;;
     --plugin-opt) export SHADOWHEAP_PLUGIN_OPTS="$2"; shift 2 ;;
-    --out) out="$2"; shift 2 ;;
+    --out) out="$2"; [[ "$out" = /* ]] || out="$caller/$out"; shift 2 ;;
     --minimize-time) number "$1" "$2" 0; minimize_time="$2"; shift 2 ;;
     --op-timeout) number "$1" "$2" 0; op_timeout="$2"; shift 2 ;;
     --no-build) build=0; shift ;;
@@ -80,6 +81,10 @@ if [ -n "$only" ]; then
   done
 fi
 if [ -n "$plugin" ]; then
+  case "$plugin" in
+    /*) ;;
+    */*) plugin="$caller/$plugin" ;;
+  esac
   case "$plugin" in
     */*) [ -f "$plugin" ] || usage_error "plugin '$plugin' does not exist"; plugin=$(realpath "$plugin") ;;
   esac

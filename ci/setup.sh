@@ -6,7 +6,7 @@ packages=(
   cmake ninja-build g++ clang libclang-rt-14-dev clang-format
   libgtest-dev googletest librapidcheck-dev libbenchmark-dev
   libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev
-  zip rustc
+  zip rustc cargo  # cargo: the Rust crate (bindings/rust) and its example, offline
   electric-fence libdmalloc5  # third-party malloc libraries the plugin tests load
 )
 

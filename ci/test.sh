@@ -21,6 +21,7 @@
 # that declares thread safety the stress mode): an allocator that exits, hangs or is killed
 # fails it, with what happened. Exit status: 0 pass, 1 violation or unfinished run, 2 usage.
 set -euo pipefail
+caller=$PWD  # relative paths in the arguments are relative to where it was run
 cd "$(dirname "$0")/.."
 
 usage_error() { echo "test.sh: $1 (see --help)" >&2; exit 2; }
@@ -50,6 +51,10 @@ for p in "${presets[@]+"${presets[@]}"}"; do
   case "$p" in dev|asan|fuzz|tsan) ;; *) usage_error "no preset '$p' (have: dev, asan, fuzz, tsan)" ;; esac
 done
 if [ -n "$plugin" ]; then
+  case "$plugin" in
+    /*) ;;
+    */*) plugin="$caller/$plugin" ;;
+  esac
   case "$plugin" in
     */*) [ -f "$plugin" ] || usage_error "plugin '$plugin' does not exist"; plugin=$(realpath "$plugin") ;;
   esac

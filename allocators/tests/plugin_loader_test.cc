@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "allocators/plugin.h"
+#include "allocators/tlsf.h"
 
 namespace shadowheap {
 namespace {
@@ -33,6 +34,24 @@ TEST(PluginLoader, ReportsEveryDefect) {
             "plugin " + bad("create_null") + ": create() answered NULL");
   EXPECT_EQ(load_error(bad("null_table")),
             "plugin " + bad("null_table") + ": aut_plugin_v1() returned NULL");
+}
+
+TEST(PluginLoader, LoadsAnyAllocatorExportedWithTheCppHeader) {
+  std::string error;
+  AllocatorFactory f = load_plugin(TLSF_AS_PLUGIN, &error);
+  ASSERT_TRUE(f) << error;
+  std::unique_ptr<Allocator> a = f();
+  const TlsfAllocator<> tlsf;
+  const AllocatorTraits& reference = tlsf.traits();
+  EXPECT_EQ(a->traits().max_align, reference.max_align);
+  EXPECT_EQ(a->traits().capacity, reference.capacity);
+  EXPECT_FALSE(a->traits().thread_safe);
+  void* p = a->allocate(100, 64);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(p) % 64, 0u);
+  a->deallocate(p, 100, 64);
+  EXPECT_NE(describe_plugin(TLSF_AS_PLUGIN).find("name tlsf_as_plugin"), std::string::npos)
+      << describe_plugin(TLSF_AS_PLUGIN);
 }
 
 }  // namespace

@@ -95,23 +95,13 @@ static size_t usable_size(void *self, const void *ptr) {
   return ((const struct header *)((uintptr_t)ptr - sizeof(struct header)))->size;
 }
 
-static const aut_plugin plugin = {
-    .abi_version = AUT_ABI_VERSION,
-    .flags = 0,
 #ifdef SEEDED_BUG
-    .name = "c_example_buggy",
+#define NAME "c_example_buggy"
 #else
-    .name = "c_example",
+#define NAME "c_example"
 #endif
-    .max_align = MAX_ALIGN,
-    .capacity = 0,
-    .create = create,
-    .destroy = destroy,
-    .alloc = alloc,
-    .dealloc = dealloc,
-    .realloc = NULL, /* the harness allocates, copies and frees */
-    .alloc_zeroed = alloc_zeroed,
-    .usable_size = usable_size,
-};
 
-const aut_plugin *aut_plugin_v1(void) { return &plugin; }
+/* realloc is left out: the harness allocates, copies and frees. */
+AUT_PLUGIN_EXPORT(.name = NAME, .max_align = MAX_ALIGN, .create = create, .destroy = destroy,
+                  .alloc = alloc, .dealloc = dealloc, .alloc_zeroed = alloc_zeroed,
+                  .usable_size = usable_size);

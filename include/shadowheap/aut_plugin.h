@@ -45,6 +45,23 @@ typedef struct aut_plugin {
 /* The one symbol a plugin exports. */
 const aut_plugin *aut_plugin_v1(void);
 
+/* In C, the table and the symbol in one line, from designated fields (abi_version is set for you;
+ * a field not named is zero or NULL: flags 0, capacity 0, the optional functions absent):
+ *
+ *   AUT_PLUGIN_EXPORT(.name = "my_alloc", .max_align = 4096, .create = my_create,
+ *                     .destroy = my_destroy, .alloc = my_alloc, .dealloc = my_dealloc);
+ *
+ * C++ has include/shadowheap/plugin.hpp (any std::pmr::memory_resource or allocate/deallocate
+ * class); Rust has the crate bindings/rust (any GlobalAlloc). */
+#ifndef __cplusplus
+#define AUT_PLUGIN_EXPORT(...)                                                                \
+  const aut_plugin *aut_plugin_v1(void) {                                                     \
+    static const aut_plugin aut_plugin_table = {.abi_version = AUT_ABI_VERSION, __VA_ARGS__}; \
+    return &aut_plugin_table;                                                                 \
+  }                                                                                           \
+  const aut_plugin *aut_plugin_v1(void) /* the caller's semicolon ends this declaration */
+#endif
+
 #ifdef __cplusplus
 }
 #endif
