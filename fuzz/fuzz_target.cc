@@ -132,7 +132,8 @@ extern "C" int LLVMFuzzerInitialize(int*, char*** argv) {
                  "shadowheap: WARNING: the plugin %s has no coverage instrumentation: the "
                  "fuzzer sees none of its code (its size classes, splits, error paths), only "
                  "the harness's, and mutates blind. Build it with -fsanitize=fuzzer-no-link,"
-                 "address -g (README: Plugins) to fuzz the allocator itself.\n",
+                 "address -g (C, C++; for Rust, RUSTFLAGS with sancov: README, Test your own "
+                 "allocator) to fuzz the allocator itself.\n",
                  plugin);
   if (const char* dir = std::getenv("SHADOWHEAP_KEEP_GOING"); dir != nullptr && *dir != '\0')
     g_keep_going = dir;
