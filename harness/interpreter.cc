@@ -389,6 +389,15 @@ std::optional<Violation> Interpreter::free_block(const Block& b) {
 std::optional<Violation> Interpreter::reallocate(const Block& b, std::uint64_t new_size) {
   new_size = std::max<std::uint64_t>(new_size, 1);
   if (auto v = verify(b, ViolationKind::kContentChanged, "before realloc")) return v;
+  // The page probes (pattern.h), written where the block is addressable; checked below.
+  std::uint64_t probed = 0;
+  for_each_page_probe(b.covered, options_.fill_window, b.seed,
+                      [&](int i, std::uint64_t from, std::uint64_t to) {
+                        if (asan::enabled() && asan::first_poisoned(b.addr + from, to - from))
+                          return;
+                        fill_pattern(reinterpret_cast<unsigned char*>(b.addr), b.seed, from, to);
+                        probed |= std::uint64_t{1} << i;
+                      });
   ++stats_.calls;
   count_declared_refusals(new_size, b.align());
   beat();
@@ -408,18 +417,26 @@ std::optional<Violation> Interpreter::reallocate(const Block& b, std::uint64_t n
   const std::uint64_t kept = std::min(old.size, new_size);
   const auto* bytes = static_cast<const unsigned char*>(q);
   std::optional<Violation> v;
-  for_each_window(
-      old.covered, options_.fill_window, old.seed, [&](std::uint64_t from, std::uint64_t to) {
-        to = std::min(to, kept);
-        std::uint64_t at =
-            v || from >= to ? kNoMismatch : find_pattern_mismatch(bytes, old.seed, from, to);
-        if (at == kNoMismatch) return;
-        v = violation(ViolationKind::kReallocLostContent,
-                      describe(old) + " reallocated to " + hex_addr(addr) + " size " +
-                          std::to_string(new_size) + ": byte " + std::to_string(at) + " of the " +
-                          std::to_string(kept) + " kept bytes differs");
-        show_bytes(*v, bytes, at, to, [&](std::uint64_t i) { return pattern_byte(old.seed, i); });
-      });
+  auto check = [&](std::uint64_t from, std::uint64_t to) {
+    to = std::min(to, kept);
+    std::uint64_t at =
+        v || from >= to ? kNoMismatch : find_pattern_mismatch(bytes, old.seed, from, to);
+    if (at == kNoMismatch) return;
+    v = violation(ViolationKind::kReallocLostContent,
+                  describe(old) + " reallocated to " + hex_addr(addr) + " size " +
+                      std::to_string(new_size) + ": byte " + std::to_string(at) + " of the " +
+                      std::to_string(kept) + " kept bytes differs");
+    show_bytes(*v, bytes, at, to, [&](std::uint64_t i) { return pattern_byte(old.seed, i); });
+  };
+  for_each_window(old.covered, options_.fill_window, old.seed, check);
+  for_each_page_probe(old.covered, options_.fill_window, old.seed,
+                      [&](int i, std::uint64_t from, std::uint64_t to) {
+                        const std::uint64_t end = std::min(to, kept);
+                        if ((probed >> i & 1) == 0 || from >= end ||
+                            (asan::enabled() && asan::first_poisoned(addr + from, end - from)))
+                          return;
+                        check(from, to);
+                      });
   if (v) return v;
   ++next_id_;
   Block moved = old;

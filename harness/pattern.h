@@ -74,4 +74,24 @@ void for_each_window(std::uint64_t length, std::uint64_t window, std::uint64_t s
   f(tail, length);
 }
 
+// Where a realloc looks besides the windows: before the call the harness writes the old block's
+// pattern at one probe per 4 KiB page of the middle of a windowed block (at most kPageProbes,
+// spread evenly beyond 256 KiB), at an offset the seed chooses within each page, and checks them
+// in the block realloc answers: a realloc that leaves any page of the kept bytes behind is found
+// at once in blocks up to 256 KiB, and with probability 4 KiB / stride beyond. f(index, from, to).
+inline constexpr int kPageProbes = 64;
+template <typename F>
+void for_each_page_probe(std::uint64_t length, std::uint64_t window, std::uint64_t seed, F f) {
+  if (length <= 2 * window) return;  // all of it carries the pattern
+  const std::uint64_t tail = length - window;
+  const std::uint64_t stride =
+      std::max<std::uint64_t>(4096, (tail - window + kPageProbes - 1) / kPageProbes);
+  int i = 0;
+  for (std::uint64_t start = window; start < tail; start += stride, ++i) {
+    const std::uint64_t room = std::min(stride, tail - start);
+    const std::uint64_t from = start + (splitmix64(seed ^ start) % room & ~std::uint64_t{7});
+    f(i, from, std::min(from + kProbeBytes, tail));
+  }
+}
+
 }  // namespace shadowheap

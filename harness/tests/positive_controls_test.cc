@@ -106,6 +106,28 @@ TEST(PositiveControl, ReallocLostContent) {
   EXPECT_EQ(v.expected.size(), 1u);
 }
 
+// The page probes (harness/pattern.h): a realloc that leaves any one 4 KiB page of a 64 KiB
+// block behind is found, whichever page it is, not only where the block's own probes lie.
+TEST(PositiveControl, ReallocThatSkipsAnyPageIsFound) {
+  for (std::size_t page = 1; page < 15; ++page) {
+    struct SkipsAPage : TestArena {
+      std::size_t page;
+      void* reallocate(void* p, std::size_t old_size, std::size_t align,
+                       std::size_t new_size) override {
+        void* q = TestArena::allocate(new_size, align);
+        if (q == nullptr) return nullptr;
+        std::memcpy(q, p, std::min(old_size, new_size));
+        std::memset(static_cast<char*>(q) + page * 4096, 0, 4096);  // as if never copied
+        return q;
+      }
+    } a;
+    a.page = page;
+    Violation v = expect_violation(a, "alloc size=65536 align=8\nrealloc slot=0 size=70000");
+    EXPECT_EQ(v.kind, ViolationKind::kReallocLostContent) << "page " << page;
+    EXPECT_EQ(v.offset / 4096, page);
+  }
+}
+
 TEST(PositiveControl, FailedReallocDamaged) {
   struct : TestArena {
     void* reallocate(void* p, std::size_t, std::size_t, std::size_t) override {
