@@ -14,7 +14,7 @@ echo "recipe $lang: in $dir"
 # Every tagged block of README.md, as "file PATH" or "commands", then its lines, then "end".
 blocks=$(awk -v lang="$lang" '
   /^```/ && inside { print "end"; inside = 0; next }
-  /^```[a-z]+ / && index($0, "recipe=" lang) {
+  /^```[a-z]+ / && $0 ~ ("(^| )recipe=" lang "( |$)") {
     inside = 1
     if (match($0, /file=[^ ]+/)) print "file " substr($0, RSTART + 5, RLENGTH - 5)
     else print "commands"
