@@ -91,8 +91,16 @@ template <class T>
 struct Shim {
   static inline std::size_t max_align = 0;  // the declared one, set by table()
 
-  static bool refused(std::size_t size, std::size_t align) {
-    return size == 0 || align == 0 || (align & (align - 1)) != 0 || align > max_align;
+  // What `call` answers, or NULL without calling it for a request the class is never asked, and
+  // NULL for an exception.
+  template <typename F>
+  static void* answer(std::size_t size, std::size_t align, F call) noexcept {
+    if (size == 0 || align == 0 || (align & (align - 1)) != 0 || align > max_align) return nullptr;
+    try {
+      return call();
+    } catch (...) {
+      return nullptr;
+    }
   }
   static T& self(void* p) { return *static_cast<T*>(p); }
 
@@ -105,32 +113,18 @@ struct Shim {
   }
   static void destroy(void* p) noexcept { delete static_cast<T*>(p); }
   static void* alloc(void* p, std::size_t size, std::size_t align) noexcept {
-    if (refused(size, align)) return nullptr;
-    try {
-      return self(p).allocate(size, align);
-    } catch (...) {
-      return nullptr;
-    }
+    return answer(size, align, [&] { return self(p).allocate(size, align); });
   }
   static void dealloc(void* p, void* block, std::size_t size, std::size_t align) noexcept {
     self(p).deallocate(block, size, align);
   }
   static void* realloc(void* p, void* block, std::size_t old_size, std::size_t align,
                        std::size_t new_size) noexcept {
-    if (refused(new_size, align)) return nullptr;
-    try {
-      return self(p).reallocate(block, old_size, align, new_size);
-    } catch (...) {
-      return nullptr;
-    }
+    return answer(new_size, align,
+                  [&] { return self(p).reallocate(block, old_size, align, new_size); });
   }
   static void* alloc_zeroed(void* p, std::size_t size, std::size_t align) noexcept {
-    if (refused(size, align)) return nullptr;
-    try {
-      return self(p).allocate_zeroed(size, align);
-    } catch (...) {
-      return nullptr;
-    }
+    return answer(size, align, [&] { return self(p).allocate_zeroed(size, align); });
   }
   static std::size_t usable_size(void* p, const void* block) noexcept {
     return self(p).usable_size(block);
