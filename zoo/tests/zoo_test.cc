@@ -22,6 +22,7 @@
 #include <iterator>
 
 #include "allocators/registry.h"
+#include "allocators/sanitizers.h"
 #include "harness/run.h"
 #include "harness/trace.h"
 #include "properties/suite.h"
@@ -151,6 +152,12 @@ INSTANTIATE_TEST_SUITE_P(, ZooConcurrent, ::testing::ValuesIn(bugs()),
 // run's ops one at a time on their threads, shrunk, and that trace replays to the same
 // violation.
 TEST(ZooStress, ViolationReplaysOneOpAtATime) {
+#ifdef SHADOWHEAP_TSAN
+  // The bug hands one block to two threads, and the allocator's own copy in realloc may write it
+  // while the other thread fills it: ThreadSanitizer reports that race and ends this process.
+  // ZooConcurrent runs the stress mode in a child, where such a report is a verdict (data_race).
+  GTEST_SKIP() << "in-process stress run of a racy bug; under TSan ZooConcurrent covers it";
+#endif
   const Bug& bug = *std::find_if(bugs().begin(), bugs().end(), [](const Bug& b) {
     return b.name == "threadcache_remote_free_to_own_cache";
   });
