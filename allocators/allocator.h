@@ -12,6 +12,9 @@
 //     address space, and keeps its contents until it is freed or reallocated.
 //   - If capacity() != 0, live blocks' requested sizes never sum above it.
 //   - Instances are independent, and cheap to create and destroy (once per fuzz input).
+//   - One that takes its memory from a source (traits().uses_source) keeps the source's contract
+//     (memory_source.h), returns every chunk by the time it is destroyed, and, once every block is
+//     freed, holds at most held_when_empty bytes of it.
 #pragma once
 
 #include <cstddef>
@@ -33,6 +36,11 @@ struct AllocatorTraits {
   // input's verdict may depend on the inputs the process ran before it. Every block is freed at
   // the end of a run; replays say that they run the trace alone.
   bool process_wide = false;
+  // It takes its own memory from the MemorySource it is made with (memory_source.h), chunk by
+  // chunk: the harness counts, checks and fails the requests, and checks every chunk comes back.
+  bool uses_source = false;
+  // With uses_source: the most it keeps from the source once every block is freed (checked).
+  std::size_t held_when_empty = 0;
 };
 
 class Allocator {

@@ -80,6 +80,22 @@ class Arena {
     poison_range(from, from + kPoisonEdge);
     poison_range(from + n - kPoisonEdge, from + n);
   }
+  // Makes [p, p + n) addressable again for whoever owns it next (a chunk a memory source lends
+  // anew), touching only the pages that hold poison; the mark does not move.
+  void clear_poison(const void* p, std::size_t n) {
+    const std::size_t from = offset(p);
+    if (from >= size_) return;
+    unpoison_range(from, from + std::min(n, size_ - from));
+  }
+  // Poisons [p, p + n) whole, above the mark too (a guard page: keep n small).
+  void poison_guard(const void* p, std::size_t n) {
+    if (!kAsan) return;
+    const std::size_t from = offset(p);
+    if (from >= size_) return;
+    n = std::min(n, size_ - from);
+    high_ = std::max(high_, from + n);
+    poison_range(from, from + n);
+  }
   // Zeroes [p, p + n) and returns p (an allocator's allocate_zeroed). In a range of kZeroByPages
   // or more, whole pages not resident are given back to the kernel instead of written (a private
   // anonymous page reads as zero afterwards), as general-purpose mallocs do for a large calloc.

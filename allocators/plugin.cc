@@ -213,7 +213,7 @@ AllocatorFactory load_plugin(const std::string& path, std::string* error) {
     void* probe = t->create();
     if (probe == nullptr) return fail(error, path, "create() answered NULL");
     t->destroy(probe);
-    return [t, o]() -> std::unique_ptr<Allocator> {
+    return [t, o](MemorySource*) -> std::unique_ptr<Allocator> {
       void* self = t->create();
       return self ? std::make_unique<AbiAllocator>(t, self, o) : nullptr;
     };
@@ -242,7 +242,7 @@ AllocatorFactory load_plugin(const std::string& path, std::string* error) {
   // Once, outside any op: a library's first call may print a banner (Electric Fence does), which
   // inside an op would be the violation `output`.
   f->free(f->malloc(1));
-  return [f, o]() -> std::unique_ptr<Allocator> {
+  return [f, o](MemorySource*) -> std::unique_ptr<Allocator> {
     return std::make_unique<MallocFamilyAllocator>(f.get(), o.max_align, o.capacity);
   };
 }

@@ -1,6 +1,7 @@
-// pmr_*: libstdc++'s std::pmr resources, each instance with its own resource over
-// new_delete_resource (so under ASan its upstream memory is ASan's). A resource reports
-// exhaustion by throwing std::bad_alloc; the contract's answer for that is null.
+// pmr_*: libstdc++'s std::pmr resources, each instance with its own resource whose upstream is
+// the instance's memory source (memory_source.h): the harness counts, fails and checks what the
+// resource takes. A resource reports exhaustion by throwing std::bad_alloc; the contract's answer
+// for that is null.
 #include "allocators/pmr.h"
 
 #include <memory_resource>
@@ -8,29 +9,35 @@
 #include <type_traits>
 
 #include "allocators/limits.h"
+#include "allocators/memory_source.h"
 #include "allocators/registry.h"
 
 namespace shadowheap {
 namespace {
 
-// The resources' upstream: operator new, refusing (with bad_alloc) what is too costly or, under
-// ASan, what ASan would refuse: ASan's throwing operator new ends the process instead of
-// throwing, and a monotonic buffer grows geometrically past any single request.
+// The resources' upstream: the memory source; a refusal is std::bad_alloc, as a resource expects.
 class Upstream final : public std::pmr::memory_resource {
+ public:
+  explicit Upstream(MemorySource& source) : source_(source) {}
+
+ private:
   void* do_allocate(std::size_t bytes, std::size_t align) override {
-    if (bytes > kMaxCheapBlock) throw std::bad_alloc();
-    return ::operator new(bytes, std::align_val_t(align));
+    void* p = source_.acquire(bytes, align);
+    if (p == nullptr) throw std::bad_alloc();
+    return p;
   }
-  void do_deallocate(void* p, std::size_t, std::size_t align) override {
-    ::operator delete(p, std::align_val_t(align));
+  void do_deallocate(void* p, std::size_t bytes, std::size_t) override {
+    source_.release(p, bytes);
   }
   bool do_is_equal(const memory_resource& other) const noexcept override { return this == &other; }
+  MemorySource& source_;
 };
 
 template <typename Resource>
 class PmrAllocator final : public Allocator {
  public:
-  explicit PmrAllocator(bool round_to_align = true) : round_to_align_(round_to_align) {}
+  explicit PmrAllocator(MemorySource* source, bool round_to_align = true)
+      : round_to_align_(round_to_align), source_(source) {}
 
   const AllocatorTraits& traits() const override { return traits_; }
 
@@ -38,8 +45,7 @@ class PmrAllocator final : public Allocator {
   // that at this call: the raw pool (zoo) would end the run there instead of in a report.
   __attribute__((no_sanitize("alignment"))) void* allocate(std::size_t size,
                                                            std::size_t align) override {
-    // Upstream is operator new: sizes it would refuse (under ASan: with a warning per call)
-    // and alignments above max_align get null without asking it.
+    // Alignments above max_align, and sizes no source would hold, get null without asking it.
     if (align > traits_.max_align || size > kMaxBlock) return nullptr;
     // libstdc++'s pool resources pick a pool by size alone: allocate(129, 128) twice gives
     // a second block only 64-aligned (the zoo's pmr_pool_raw). Asking for a multiple of the
@@ -59,28 +65,34 @@ class PmrAllocator final : public Allocator {
 
  private:
   static constexpr std::size_t kMaxBlock = kMaxCheapBlock;
+  // The pools keep their chunks until destroyed, and a monotonic buffer frees nothing: what they
+  // hold when empty has no bound of theirs to check.
   AllocatorTraits traits_{
       .max_align = std::size_t{1} << 16,
-      .thread_safe = std::is_same_v<Resource, std::pmr::synchronized_pool_resource>};
+      .thread_safe = std::is_same_v<Resource, std::pmr::synchronized_pool_resource>,
+      .uses_source = true,
+      .held_when_empty = SIZE_MAX};
   bool round_to_align_;
-  Upstream upstream_;
+  SourceRef source_;
+  Upstream upstream_{*source_};
   Resource resource_{&upstream_};
 };
 
 }  // namespace
 
-std::unique_ptr<Allocator> make_pmr_pool(bool round_to_align) {
-  return std::make_unique<PmrAllocator<std::pmr::unsynchronized_pool_resource>>(round_to_align);
+std::unique_ptr<Allocator> make_pmr_pool(bool round_to_align, MemorySource* source) {
+  return std::make_unique<PmrAllocator<std::pmr::unsynchronized_pool_resource>>(source,
+                                                                                round_to_align);
 }
 
-SHADOWHEAP_REGISTER_ALLOCATOR(pmr_monotonic, [] {
-  return std::make_unique<PmrAllocator<std::pmr::monotonic_buffer_resource>>();
+SHADOWHEAP_REGISTER_ALLOCATOR(pmr_monotonic, [](MemorySource* source) {
+  return std::make_unique<PmrAllocator<std::pmr::monotonic_buffer_resource>>(source);
 });
-SHADOWHEAP_REGISTER_ALLOCATOR(pmr_unsync_pool, [] {
-  return std::make_unique<PmrAllocator<std::pmr::unsynchronized_pool_resource>>();
+SHADOWHEAP_REGISTER_ALLOCATOR(pmr_unsync_pool, [](MemorySource* source) {
+  return std::make_unique<PmrAllocator<std::pmr::unsynchronized_pool_resource>>(source);
 });
-SHADOWHEAP_REGISTER_ALLOCATOR(pmr_sync_pool, [] {
-  return std::make_unique<PmrAllocator<std::pmr::synchronized_pool_resource>>();
+SHADOWHEAP_REGISTER_ALLOCATOR(pmr_sync_pool, [](MemorySource* source) {
+  return std::make_unique<PmrAllocator<std::pmr::synchronized_pool_resource>>(source);
 });
 
 }  // namespace shadowheap

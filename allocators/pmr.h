@@ -8,9 +8,12 @@
 
 namespace shadowheap {
 
+class MemorySource;
+
 // A libstdc++ unsynchronized_pool_resource; `round_to_align` asks for sizes rounded up to a
 // multiple of the alignment, without which libstdc++ 12 returns under-aligned blocks
 // (allocate(129, 128) twice: the second is 64-aligned).
-std::unique_ptr<Allocator> make_pmr_pool(bool round_to_align);
+// Its upstream is `source` (null: a source of its own).
+std::unique_ptr<Allocator> make_pmr_pool(bool round_to_align, MemorySource* source = nullptr);
 
 }  // namespace shadowheap

@@ -27,6 +27,12 @@ bool register_allocator(std::string name, AllocatorFactory make) {
   return true;
 }
 
+bool register_allocator(std::string name, std::function<std::unique_ptr<Allocator>()> make) {
+  return register_allocator(
+      std::move(name),
+      AllocatorFactory([make = std::move(make)](MemorySource*) { return make(); }));
+}
+
 std::vector<RegisteredAllocator> registered_allocators() { return entries(); }
 
 const RegisteredAllocator* find_allocator(std::string_view name) {

@@ -19,11 +19,16 @@
 
 namespace shadowheap {
 
-using AllocatorFactory = std::function<std::unique_ptr<Allocator>()>;
+class MemorySource;
+
+// Makes a fresh instance. One that takes its memory from a source (traits().uses_source) takes it
+// from `source`, which outlives it; given null it makes a source of its own. Others ignore it.
+using AllocatorFactory = std::function<std::unique_ptr<Allocator>(MemorySource* source)>;
 
 struct RegisteredAllocator {
   std::string name;
-  AllocatorFactory make;
+  AllocatorFactory factory;
+  std::unique_ptr<Allocator> make(MemorySource* source = nullptr) const { return factory(source); }
 };
 
 // Every registered allocator, sorted by name.
@@ -32,8 +37,10 @@ std::vector<RegisteredAllocator> registered_allocators();
 // The factory registered under `name`, or nullptr.
 const RegisteredAllocator* find_allocator(std::string_view name);
 
-// Adds an entry; returns true so it can initialise a static. Names must be unique.
+// Adds an entry; returns true so it can initialise a static. Names must be unique. A factory of
+// no arguments makes an allocator that takes no source.
 bool register_allocator(std::string name, AllocatorFactory make);
+bool register_allocator(std::string name, std::function<std::unique_ptr<Allocator>()> make);
 
 }  // namespace shadowheap
 

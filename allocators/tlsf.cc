@@ -2,4 +2,6 @@
 
 #include "allocators/registry.h"
 
-SHADOWHEAP_REGISTER_ALLOCATOR(tlsf, [] { return std::make_unique<shadowheap::TlsfAllocator<>>(); });
+SHADOWHEAP_REGISTER_ALLOCATOR(tlsf, [](shadowheap::MemorySource* source) {
+  return std::make_unique<shadowheap::TlsfAllocator<>>(source);
+});

@@ -2,18 +2,27 @@
 // by (first level = log2 of the size, second level = 32 linear steps within it), with a bitmap
 // per level, so finding a fitting free block is two find-first-set operations: O(1) allocate and
 // free. Every block has a 16-byte header (the physically previous block, its payload size and
-// two flags: free, previous free); frees coalesce immediately with both neighbours. realloc grows
-// in place into a free successor and shrinks in place.
+// three flags: free, previous free, first of its pool); frees coalesce immediately with both
+// neighbours. realloc grows in place into a free successor and shrinks in place.
+//
+// Memory comes from the instance's memory source (memory_source.h) in pools: 1 MiB, or one pool
+// sized for a larger request, each ended by a used sentinel block, so that no merge crosses a
+// pool. A pool that becomes wholly free goes back to the source, unless it is the only one held
+// and of the standard size: an empty tlsf holds at most one 1 MiB pool. Pools are held up to
+// 16 MiB in all (its capacity).
 //
 // Bug: one seeded bug for the zoo (zoo/), compiled in only when named; kNone is the allocator.
 #pragma once
 
+#include <algorithm>
 #include <bit>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 #include "allocators/allocator.h"
 #include "allocators/arena.h"
+#include "allocators/memory_source.h"
 
 namespace shadowheap {
 
@@ -21,7 +30,8 @@ enum class TlsfBug { kNone, kSearchWithoutRounding };
 
 template <TlsfBug kBug = TlsfBug::kNone>
 class TlsfAllocator final : public Allocator {
-  static constexpr std::size_t kArenaSize = std::size_t{16} << 20;
+  static constexpr std::size_t kArenaSize = std::size_t{16} << 20;  // pools held, at most
+  static constexpr std::size_t kPoolSize = std::size_t{1} << 20;
   static constexpr std::size_t kAlign = 16;
   static constexpr int kSlLog2 = 5;
   static constexpr int kSlCount = 1 << kSlLog2;
@@ -31,7 +41,7 @@ class TlsfAllocator final : public Allocator {
   static constexpr int kFlCount = kFlMax - kFlShift + 1;
   static constexpr std::size_t kHeader = 16;
   static constexpr std::size_t kMinPayload = 16;  // room for the free-list links
-  static constexpr std::size_t kFree = 1, kPrevFree = 2;
+  static constexpr std::size_t kFree = 1, kPrevFree = 2, kFirst = 4;
 
   struct Header {
     Header* prev_phys;  // valid while the previous block is free
@@ -43,23 +53,20 @@ class TlsfAllocator final : public Allocator {
   };
 
  public:
-  TlsfAllocator() {
-    if (arena_.base() == nullptr) return;
-    // One free block over the arena, then a zero-size used sentinel that ends it.
-    Header* first = at(0);
-    write(first, nullptr, (kArenaSize - 2 * kHeader) | kFree);
-    write(next_phys(first), first, 0 | kPrevFree);
-    insert(first);
+  explicit TlsfAllocator(MemorySource* source = nullptr) : source_(source) {}
+  ~TlsfAllocator() override {
+    for (const Pool& pool : pools_) source_->release(pool.first, pool.bytes);
   }
 
   const AllocatorTraits& traits() const override { return traits_; }
 
   void* allocate(std::size_t size, std::size_t align) override {
-    if (arena_.base() == nullptr || size > kArenaSize || align > traits_.max_align) return nullptr;
+    if (size > kArenaSize || align > traits_.max_align) return nullptr;
     const std::size_t need = round(size);
     // Aligned requests ask for room to move the payload forward by a whole free block.
     const std::size_t search = align <= kAlign ? need : need + align + kHeader + kMinPayload;
     Header* b = find(search);
+    if (b == nullptr && add_pool(search)) b = find(search);
     if (b == nullptr) return nullptr;
     remove(b);
     if (align > kAlign) {
@@ -72,7 +79,7 @@ class TlsfAllocator final : public Allocator {
         const std::size_t gap = payload - reinterpret_cast<std::uintptr_t>(payload_of(b));
         Header* aligned = reinterpret_cast<Header*>(payload - kHeader);
         const std::size_t rest = size_of(b) - gap;
-        write(b, b->prev_phys, (gap - kHeader) | kFree | (b->size_flags & kPrevFree));
+        write(b, b->prev_phys, (gap - kHeader) | kFree | (b->size_flags & (kPrevFree | kFirst)));
         write(aligned, b, rest | kFree | kPrevFree);
         next_phys(aligned)->prev_phys = aligned;
         insert(b);
@@ -81,12 +88,12 @@ class TlsfAllocator final : public Allocator {
     }
     split(b, need);
     mark_used(b);
-    arena_.unpoison(payload_of(b), size_of(b));
+    source_->unpoison(payload_of(b), size_of(b));
     return payload_of(b);
   }
 
   void* allocate_zeroed(std::size_t size, std::size_t align) override {
-    return arena_.zero(allocate(size, align), size);
+    return source_->zero(allocate(size, align), size);
   }
 
   void deallocate(void* p, std::size_t, std::size_t) override {
@@ -96,6 +103,7 @@ class TlsfAllocator final : public Allocator {
     poison_free(b);  // the block itself first: a large merged range is poisoned at its ends only
     b = merge_next(merge_prev(b));
     next_phys(b)->prev_phys = b;
+    if ((b->size_flags & kFirst) != 0 && size_of(next_phys(b)) == 0 && release_pool(b)) return;
     poison_free(b);
     insert(b);
   }
@@ -115,7 +123,7 @@ class TlsfAllocator final : public Allocator {
       next_phys(b)->size_flags &= ~kPrevFree;
     }
     split(b, need);
-    arena_.unpoison(payload_of(b), size_of(b));
+    source_->unpoison(payload_of(b), size_of(b));
     return p;
   }
 
@@ -125,7 +133,6 @@ class TlsfAllocator final : public Allocator {
   static std::size_t round(std::size_t size) {
     return std::max(kMinPayload, (size + kAlign - 1) & ~(kAlign - 1));
   }
-  Header* at(std::size_t off) const { return reinterpret_cast<Header*>(arena_.base() + off); }
   static unsigned char* payload_of(Header* b) {
     return reinterpret_cast<unsigned char*>(b) + kHeader;
   }
@@ -143,13 +150,43 @@ class TlsfAllocator final : public Allocator {
     b->size_flags = size | (b->size_flags & (kAlign - 1));
   }
 
+  // A new pool from the source, with a free block of at least `search` bytes (find() rounds the
+  // search up to its class); false if the source or the 16 MiB bound refuses.
+  bool add_pool(std::size_t search) {
+    if (search >= kSmall) search += std::size_t{1} << (std::bit_width(search) - 1 - kSlLog2);
+    const std::size_t bytes = align_up(std::max(kPoolSize, search + 2 * kHeader), Arena::kPage);
+    if (bytes > kArenaSize - held_) return false;
+    void* p = source_->acquire(bytes, Arena::kPage);
+    if (p == nullptr) return false;
+    pools_.push_back({static_cast<Header*>(p), bytes});
+    held_ += bytes;
+    Header* first = static_cast<Header*>(p);
+    write(first, nullptr, (bytes - 2 * kHeader) | kFree | kFirst);
+    write(next_phys(first), first, 0 | kPrevFree);  // the sentinel: used, size 0
+    insert(first);
+    return true;
+  }
+
+  // `b` is a whole pool, free (in no list): gives it back to the source, unless it is the one
+  // standard pool left; false if kept.
+  bool release_pool(Header* b) {
+    const auto pool =
+        std::find_if(pools_.begin(), pools_.end(), [b](const Pool& p) { return p.first == b; });
+    if (pool == pools_.end() || (pools_.size() == 1 && pool->bytes == kPoolSize)) return false;
+    held_ -= pool->bytes;
+    source_->release(pool->first, pool->bytes);
+    *pool = pools_.back();
+    pools_.pop_back();
+    return true;
+  }
+
   void write(Header* b, Header* prev, std::size_t size_flags) {
-    arena_.unpoison_meta(b, kHeader);
+    source_->unpoison_meta(b, kHeader);
     b->prev_phys = prev;
     b->size_flags = size_flags;
   }
   void poison_free(Header* b) {
-    arena_.poison(payload_of(b) + sizeof(Links), size_of(b) - sizeof(Links));
+    source_->poison(payload_of(b) + sizeof(Links), size_of(b) - sizeof(Links));
   }
   void mark_used(Header* b) {
     b->size_flags &= ~kFree;
@@ -191,7 +228,7 @@ class TlsfAllocator final : public Allocator {
   void insert(Header* b) {
     int fl, sl;
     mapping(size_of(b), &fl, &sl);
-    arena_.unpoison_meta(links(b), sizeof(Links));
+    source_->unpoison_meta(links(b), sizeof(Links));
     *links(b) = {heads_[fl][sl], nullptr};
     if (heads_[fl][sl] != nullptr) links(heads_[fl][sl])->prev = b;
     heads_[fl][sl] = b;
@@ -245,9 +282,18 @@ class TlsfAllocator final : public Allocator {
     return b;
   }
 
-  AllocatorTraits traits_{
-      .max_align = std::size_t{1} << 20, .capacity = kArenaSize, .poisons_free = true};
-  Arena arena_{kArenaSize};
+  AllocatorTraits traits_{.max_align = std::size_t{1} << 20,
+                          .capacity = kArenaSize,
+                          .poisons_free = true,
+                          .uses_source = true,
+                          .held_when_empty = kPoolSize};
+  struct Pool {
+    Header* first;
+    std::size_t bytes;
+  };
+  SourceRef source_;
+  std::vector<Pool> pools_;
+  std::size_t held_ = 0;
   std::uint32_t fl_bitmap_ = 0;
   std::uint32_t sl_bitmap_[kFlCount] = {};
   Header* heads_[kFlCount][kSlCount] = {};

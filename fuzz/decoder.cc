@@ -17,7 +17,7 @@ static_assert(static_cast<int>(kLastFuzzedKind) == 7, "op bytes below 240 read a
 static_assert(kMaxThreads == 8, "bytes 240..247 name threads 0..7");
 // The op byte (decoder.h): 0..239 an op kind, 240..247 a switch of the current thread, 248..255
 // a thread_exit.
-constexpr std::uint8_t kSwitchThread = 240, kThreadExitByte = 248;
+constexpr std::uint8_t kFailUpstreamByte = 232, kSwitchThread = 240, kThreadExitByte = 248;
 
 enum class AlignKind : std::uint8_t { kWord, kSmall, kPage, kLarge, kHuge };
 enum class SizeKind : std::uint8_t {
@@ -177,6 +177,11 @@ std::vector<Op> decode(const std::uint8_t* data, std::size_t size) {
       thread = b - kSwitchThread;
       continue;
     }
+    if (b >= kFailUpstreamByte) {
+      const unsigned v = b - kFailUpstreamByte;
+      ops.push_back(fail_upstream_op(v % 4, v < 4 ? 1 : kForever));
+      continue;
+    }
     Op op{.kind = static_cast<OpKind>(b % 8), .thread = thread};
     switch (op.kind) {
       case OpKind::kAlloc:
@@ -204,6 +209,7 @@ std::vector<Op> decode(const std::uint8_t* data, std::size_t size) {
         op.slot = in.ConsumeIntegralInRange<std::uint32_t>(0, op.count - 1);
         break;
       case OpKind::kThreadExit:
+      case OpKind::kFailUpstream:
         break;
     }
     ops.push_back(op);
@@ -230,6 +236,10 @@ std::string unencodable(const Op& op) {
       return op.count >= 1 && op.count <= 8 && op.slot < op.count
                  ? ""
                  : "free_every stride outside 1..8 or offset not below it";
+    case OpKind::kFailUpstream:
+      return op.slot <= 3 && (op.count == 1 || op.count == kForever)
+                 ? ""
+                 : "fail_upstream skip above 3 or count not 1 or 4294967295";
     default:
       return "";
   }
@@ -241,6 +251,11 @@ std::vector<std::uint8_t> encode(const std::vector<Op>& ops) {
   for (const Op& op : ops) {
     if (op.kind == OpKind::kThreadExit) {
       out.push_back(static_cast<std::uint8_t>(kThreadExitByte + op.thread - 1));
+      continue;
+    }
+    if (op.kind == OpKind::kFailUpstream) {
+      out.push_back(
+          static_cast<std::uint8_t>(kFailUpstreamByte + op.slot + (op.count == 1 ? 0 : 4)));
       continue;
     }
     if (op.thread != thread) out.push_back(static_cast<std::uint8_t>(kSwitchThread + op.thread));
@@ -272,6 +287,7 @@ std::vector<std::uint8_t> encode(const std::vector<Op>& ops) {
         put<std::uint32_t>(out, 0, op.count - 1, op.slot);
         break;
       case OpKind::kThreadExit:
+      case OpKind::kFailUpstream:
         break;
     }
   }

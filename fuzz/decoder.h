@@ -5,8 +5,10 @@
 //
 // Byte layout, in reading order (each field is big-endian over as many bytes as its range needs):
 //
-//   op        1  0..239: OpKind (value % 8): alloc, alloc_zeroed, free, realloc, fill_usable,
+//   op        1  0..231: OpKind (value % 8): alloc, alloc_zeroed, free, realloc, fill_usable,
 //                check_all, alloc_many, free_every; it runs on the current thread (harness/op.h)
+//                232..239: fail_upstream, skip (value - 232) % 4, count 1 (232..235) or
+//                every request after (236..239)
 //                240..247: no op; the current thread (0 at the start) becomes value - 240
 //                248..255: thread_exit of thread 1 + (value - 248) % 7
 //   alloc, alloc_zeroed:  align, size
@@ -42,6 +44,10 @@
 // of 40 ops changes threads a few times and libFuzzer explores on which thread blocks are
 // allocated, freed and abandoned; for an allocator that is not thread-safe every op runs on
 // thread 0 (and its traces say so).
+//
+// The memory source: an eighth of the non-thread op values (1 in 32 of all) make the allocator's
+// source refuse a request soon, once or from then on, so random inputs reach the allocator's
+// out-of-memory paths in the middle of its work (an allocator that takes no source ignores it).
 //
 // Decoding stops when the input runs out or after kMaxOps ops.
 #pragma once

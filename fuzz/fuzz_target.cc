@@ -145,14 +145,12 @@ extern "C" int LLVMFuzzerInitialize(int*, char*** argv) {
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  auto allocator = target().make();
-  if (!allocator) {
-    std::fprintf(stderr, "shadowheap: allocator '%s' could not be created\n",
-                 target().name.c_str());
+  const shadowheap::RunResult r =
+      shadowheap::run_ops(target(), shadowheap::fuzz::decode(data, size));
+  if (!r.error.empty()) {
+    std::fprintf(stderr, "shadowheap: %s\n", r.error.c_str());
     std::exit(2);
   }
-  const shadowheap::RunResult r =
-      shadowheap::run_ops(*allocator, target().name, shadowheap::fuzz::decode(data, size));
   add(r.stats);
   if (!r.violation) return 0;
   if (g_only != nullptr || g_keep_going != nullptr) {

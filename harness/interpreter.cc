@@ -178,6 +178,7 @@ namespace {
 // thread-safe runs every op on thread 0, and its history says so.
 Op normalized(Op op, std::size_t live, bool thread_safe) {
   if (!thread_safe && op.kind != OpKind::kThreadExit) op.thread = 0;  // where it runs
+  if (op.kind == OpKind::kFailUpstream) op.thread = 0;
   switch (op.kind) {
     case OpKind::kFree:
     case OpKind::kRealloc:
@@ -230,9 +231,13 @@ std::optional<Violation> Interpreter::step(const Op& given) {
   OutputGuard guard(traits_.watch_output);
   if (op.kind == OpKind::kThreadExit && op.thread < kMaxThreads)
     threads_[op.thread].reset();  // joined here, not on itself
+  else if (op.kind == OpKind::kFailUpstream)
+    fail_upstream(op);
   else
     v = apply_on_thread(op);
   check_output(guard, &v);
+  if (!v && options_.source != nullptr && options_.source->misused())
+    v = violation(ViolationKind::kUpstreamMisuse, options_.source->misuse());
   if (!v && options_.check_every != 0 && ++since_check_ >= options_.check_every) {
     since_check_ = 0;
     v = check_all();
@@ -275,7 +280,8 @@ std::optional<Violation> Interpreter::apply(const Op& op) {
         if (!v) v = free_block(*shadow_.find(addr));
       break;
     }
-    case OpKind::kThreadExit:  // step() ends the thread
+    case OpKind::kThreadExit:  // step() runs these
+    case OpKind::kFailUpstream:
       break;
   }
   return v;
@@ -289,8 +295,28 @@ std::optional<Violation> Interpreter::finish() {
   OutputGuard guard(traits_.watch_output);
   while (!v && shadow_.live_count() > 0) v = free_block(*shadow_.at_slot(0));
   check_output(guard, &v);
+  if (!v && options_.source != nullptr) v = check_source_when_empty();
   if (v) v->op_index = history_.size();
   return v;
+}
+
+void Interpreter::fail_upstream(const Op& op) {
+  if (options_.source == nullptr) return;
+  options_.source->fail(op.slot, op.count == kForever ? UINT64_MAX : op.count);
+}
+
+// Every block freed: the source sees no misuse, and the allocator holds no more than it declares.
+std::optional<Violation> Interpreter::check_source_when_empty() const {
+  const ArenaSource& source = *options_.source;
+  if (source.misused()) return violation(ViolationKind::kUpstreamMisuse, source.misuse());
+  const std::size_t held = source.held();
+  if (held <= traits_.held_when_empty) return std::nullopt;
+  const auto chunks = source.outstanding();
+  return violation(ViolationKind::kHeldWhenEmpty,
+                   "with every block freed, the allocator holds " + std::to_string(held) +
+                       " bytes of its memory source in " + std::to_string(chunks.size()) +
+                       " chunks (" + describe_chunks(chunks) + "); it declares at most " +
+                       std::to_string(traits_.held_when_empty));
 }
 
 std::optional<Violation> Interpreter::admit(std::uintptr_t p, std::uint64_t size,

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "allocators/allocator.h"
+#include "allocators/memory_source.h"
 #include "harness/op.h"
 #include "harness/shadow_heap.h"
 #include "harness/violation.h"
@@ -27,6 +28,9 @@ struct InterpreterOptions {
   std::uint64_t fill_window = 4096;     // larger blocks carry the pattern in two windows and
                                         // probes (harness/pattern.h)
   std::uint32_t max_alloc_many = 4096;  // cap on alloc_many's count
+  // The source the instance takes its memory from (allocators that declare uses_source): what
+  // fail_upstream ops tell to refuse, and whose books the checks read. Null: none.
+  ArenaSource* source = nullptr;
 };
 
 struct InterpreterStats {
@@ -90,6 +94,8 @@ class Interpreter {
   std::optional<Violation> fill_usable(const Block& b);
   std::optional<Violation> check_all() const;
   void count_declared_refusals(std::uint64_t size, std::uint64_t align);
+  void fail_upstream(const Op& op);
+  std::optional<Violation> check_source_when_empty() const;
 
   // Checks a non-null result of `size` bytes, to carry the pattern of `seed`, before anything
   // touches it.

@@ -28,6 +28,9 @@ Op free_every_op(std::uint32_t stride, std::uint32_t offset) {
 }
 
 Op thread_exit_op(std::uint8_t thread) { return {.kind = OpKind::kThreadExit, .thread = thread}; }
+Op fail_upstream_op(std::uint32_t skip, std::uint32_t count) {
+  return {.kind = OpKind::kFailUpstream, .slot = skip, .count = count};
+}
 Op on_thread(Op op, std::uint8_t thread) {
   op.thread = thread;
   return op;

@@ -20,7 +20,11 @@ enum class OpKind : std::uint8_t {
   kAllocMany,    // `count` times allocate(size, align): deep states from short inputs
   kFreeEvery,    // free the live blocks whose slot is congruent to `offset` modulo `count`
   kThreadExit,   // thread `thread` (1..7) ends; its next op runs on a fresh OS thread
-  kMaxValue = kThreadExit,
+  // The memory source (allocators/memory_source.h) skips `slot` requests, then refuses the next
+  // `count` (kForever: every one after); a later fail_upstream replaces the plan. Nothing for an
+  // allocator that takes no source.
+  kFailUpstream,
+  kMaxValue = kFailUpstream,
 };
 
 // Ops carry a thread: 0 (the interpreter's own) or a worker 1..kMaxThreads - 1. For an allocator
@@ -32,9 +36,9 @@ struct Op {
   OpKind kind = OpKind::kCheckAll;
   std::uint64_t size = 0;       // kAlloc, kAllocZeroed, kRealloc (new size), kAllocMany
   std::uint8_t align_log2 = 0;  // alignment is 2^align_log2, 0..63
-  std::uint32_t slot = 0;       // kFree, kRealloc, kFillUsable; kFreeEvery: offset
-  std::uint32_t count = 0;      // kAllocMany: blocks; kFreeEvery: stride (>= 1)
-  std::uint8_t thread = 0;      // the thread it runs on (see kMaxThreads)
+  std::uint32_t slot = 0;   // kFree, kRealloc, kFillUsable; kFreeEvery: offset; kFailUpstream: skip
+  std::uint32_t count = 0;  // kAllocMany: blocks; kFreeEvery: stride (>= 1); kFailUpstream: refused
+  std::uint8_t thread = 0;  // the thread it runs on (see kMaxThreads)
 
   std::uint64_t align() const { return std::uint64_t{1} << align_log2; }
   friend bool operator==(const Op&, const Op&) = default;
@@ -48,6 +52,8 @@ Op check_all_op();
 Op alloc_many_op(std::uint32_t count, std::uint64_t size, std::uint64_t align = 1);
 Op free_every_op(std::uint32_t stride, std::uint32_t offset);
 Op thread_exit_op(std::uint8_t thread);
+inline constexpr std::uint32_t kForever = UINT32_MAX;
+Op fail_upstream_op(std::uint32_t skip, std::uint32_t count);
 // `op` on thread `thread`.
 Op on_thread(Op op, std::uint8_t thread);
 

@@ -45,12 +45,50 @@ RunResult run_ops(Allocator& allocator, std::string_view name, const std::vector
   return result;
 }
 
+RunResult run_ops(const RegisteredAllocator& entry, const std::vector<Op>& ops,
+                  InterpreterOptions options) {
+  ArenaSource source;
+  auto instance = entry.make(&source);
+  if (!instance) return cannot_run("allocator '" + entry.name + "' could not be created");
+  if (!instance->traits().uses_source) return run_ops(*instance, entry.name, ops, options);
+  options.source = &source;
+  RunResult result;
+  std::vector<Op> history;
+  {
+    Interpreter interp(*instance, entry.name, options);
+    result.violation = interp.run(ops);
+    result.stats = interp.stats();
+    if (result.violation) {
+      result.report = interp.report(*result.violation);
+      result.history = interp.history();
+      return result;
+    }
+    history = interp.history();
+  }  // the interpreter's threads end first: a thread's exit may still call the allocator
+  instance.reset();
+  if (const auto chunks = source.outstanding(); !chunks.empty() || source.misused()) {
+    Violation v;
+    v.op_index = history.size();
+    if (source.misused()) {
+      v.kind = ViolationKind::kUpstreamMisuse;
+      v.detail = "while the allocator was destroyed: " + source.misuse();
+    } else {
+      v.kind = ViolationKind::kLeakedUpstream;
+      v.detail = "the allocator was destroyed holding " + std::to_string(source.held()) +
+                 " bytes of its memory source in " + std::to_string(chunks.size()) +
+                 " chunks it never released (" + describe_chunks(chunks) + ")";
+    }
+    result.report = format_report(entry.name, history, v);
+    result.history = std::move(history);
+    result.violation = std::move(v);
+  }
+  return result;
+}
+
 RunResult run_ops(std::string_view name, const std::vector<Op>& ops, InterpreterOptions options) {
   const RegisteredAllocator* entry = find_allocator(name);
   if (entry == nullptr) return cannot_run("no allocator registered as '" + std::string(name) + "'");
-  auto instance = entry->make();
-  if (!instance) return cannot_run("allocator '" + std::string(name) + "' could not be created");
-  return run_ops(*instance, name, ops, options);
+  return run_ops(*entry, ops, options);
 }
 
 namespace {

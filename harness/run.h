@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "allocators/allocator.h"
+#include "allocators/registry.h"
 #include "harness/interpreter.h"
 
 namespace shadowheap {
@@ -23,6 +24,12 @@ struct RunResult {
 
 // Runs `ops`, then Interpreter::finish, on `allocator` (a fresh instance), reported as `name`.
 RunResult run_ops(Allocator& allocator, std::string_view name, const std::vector<Op>& ops,
+                  InterpreterOptions options = {});
+// The same on a fresh instance of `entry`, which it destroys. One that takes its memory from a
+// source (traits().uses_source) gets a source of the harness's (an ArenaSource): fail_upstream
+// ops tell it what to refuse, and once the allocator is destroyed every chunk must be back
+// (violation leaked_upstream, reported at "finish").
+RunResult run_ops(const RegisteredAllocator& entry, const std::vector<Op>& ops,
                   InterpreterOptions options = {});
 // The same on a fresh instance of the allocator registered as `name`.
 RunResult run_ops(std::string_view name, const std::vector<Op>& ops,

@@ -7,7 +7,7 @@ namespace shadowheap {
 namespace {
 
 // Each op's name and the fields it prints, in order.
-enum class Field { kSize, kAlign, kSlot, kCount, kStride, kOffset };
+enum class Field { kSize, kAlign, kSlot, kCount, kStride, kOffset, kSkip };
 struct Syntax {
   OpKind kind;
   std::string_view name;
@@ -16,7 +16,7 @@ struct Syntax {
 };
 
 // A constant table, so that printing an op allocates nothing (the crash reporter prints ops).
-constexpr std::array<Syntax, 9> kSyntax = {{
+constexpr std::array<Syntax, 10> kSyntax = {{
     {OpKind::kAlloc, "alloc", 2, {Field::kSize, Field::kAlign}},
     {OpKind::kAllocZeroed, "alloc_zeroed", 2, {Field::kSize, Field::kAlign}},
     {OpKind::kFree, "free", 1, {Field::kSlot}},
@@ -26,11 +26,12 @@ constexpr std::array<Syntax, 9> kSyntax = {{
     {OpKind::kAllocMany, "alloc_many", 3, {Field::kCount, Field::kSize, Field::kAlign}},
     {OpKind::kFreeEvery, "free_every", 2, {Field::kStride, Field::kOffset}},
     {OpKind::kThreadExit, "thread_exit", 0, {}},
+    {OpKind::kFailUpstream, "fail_upstream", 2, {Field::kSkip, Field::kCount}},
 }};
 
 std::string_view field_name(Field f) {
-  constexpr std::array<std::string_view, 6> names = {"size",  "align",  "slot",
-                                                     "count", "stride", "offset"};
+  constexpr std::array<std::string_view, 7> names = {"size",   "align",  "slot", "count",
+                                                     "stride", "offset", "skip"};
   return names[static_cast<int>(f)];
 }
 
@@ -49,6 +50,7 @@ std::uint64_t get(const Op& op, Field f) {
       return op.align();
     case Field::kSlot:
     case Field::kOffset:
+    case Field::kSkip:
       return op.slot;
     case Field::kCount:
     case Field::kStride:
@@ -77,6 +79,7 @@ std::string set(Op& op, Field f, std::uint64_t v) {
       return {};
     case Field::kSlot:
     case Field::kOffset:
+    case Field::kSkip:
       if (v > UINT32_MAX) return "slot too large";
       op.slot = static_cast<std::uint32_t>(v);
       return {};

@@ -25,6 +25,9 @@ constexpr std::array<std::string_view, static_cast<int>(ViolationKind::kMaxValue
     "hang",
     "output",
     "data_race",
+    "upstream_misuse",
+    "held_when_empty",
+    "leaked_upstream",
 };
 
 void write_hex(TextSink& out, const std::vector<std::uint8_t>& bytes) {

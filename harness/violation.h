@@ -29,7 +29,11 @@ enum class ViolationKind : std::uint8_t {
   kHang,                  // an allocator call did not return within the time limit
   kOutput,                // the allocator wrote to stdout or stderr during an op
   kDataRace,              // (TSan) ThreadSanitizer reported a data race (or another thread error)
-  kMaxValue = kDataRace,
+  // The memory source (allocators/memory_source.h), for allocators that take their memory from it:
+  kUpstreamMisuse,  // a release of memory the source did not hand out, or with another size
+  kHeldWhenEmpty,   // every block freed, it holds more of the source than it declares
+  kLeakedUpstream,  // destroyed, it had not given every chunk back
+  kMaxValue = kLeakedUpstream,
 };
 
 std::string_view kind_name(ViolationKind kind);

@@ -3,6 +3,7 @@
 #include "allocators/buddy.h"
 #include "allocators/bump.h"
 #include "allocators/freelist.h"
+#include "allocators/memory_source.h"
 #include "allocators/pmr.h"
 #include "allocators/pool.h"
 #include "allocators/registry.h"
@@ -16,7 +17,12 @@ namespace {
 
 template <typename A>
 AllocatorFactory variant() {
-  return [] { return std::make_unique<A>(); };
+  return [](MemorySource* source) -> std::unique_ptr<Allocator> {
+    if constexpr (std::is_constructible_v<A, MemorySource*>)
+      return std::make_unique<A>(source);
+    else
+      return std::make_unique<A>();
+  };
 }
 
 }  // namespace
@@ -173,14 +179,14 @@ const std::vector<Bug>& bugs() {
        "mi_heap_malloc_aligned(n, n) is misaligned for n = 256, 512, 1024",
        {"misaligned"},
        false,
-       [] { return make_mimalloc(false); }},
+       [](MemorySource*) { return make_mimalloc(false); }},
       {"pmr_pool_raw",
        "(real, in libstdc++ 12)",
        "unsynchronized_pool_resource picks a pool by size alone: two allocate(129, 128) give a "
        "64-aligned second block",
        {"misaligned"},
        false,
-       [] { return make_pmr_pool(false); }},
+       [](MemorySource* source) { return make_pmr_pool(false, source); }},
   };
   return all;
 }

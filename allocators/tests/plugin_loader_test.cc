@@ -40,7 +40,7 @@ TEST(PluginLoader, LoadsAnyAllocatorExportedWithTheCppHeader) {
   std::string error;
   AllocatorFactory f = load_plugin(TLSF_AS_PLUGIN, &error);
   ASSERT_TRUE(f) << error;
-  std::unique_ptr<Allocator> a = f();
+  std::unique_ptr<Allocator> a = f(nullptr);
   const TlsfAllocator<> tlsf;
   const AllocatorTraits& reference = tlsf.traits();
   EXPECT_EQ(a->traits().max_align, reference.max_align);

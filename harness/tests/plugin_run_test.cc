@@ -16,7 +16,7 @@ std::optional<Violation> run(const char* path, const char* trace) {
   AllocatorFactory f = load_plugin(path, &error);
   EXPECT_TRUE(f) << error;
   if (!f) return std::nullopt;
-  auto a = f();
+  auto a = f(nullptr);
   RunResult r = run_ops(*a, "plugin", parse_trace(trace).ops);
   if (r.violation) std::cerr << r.report;
   return r.violation;
