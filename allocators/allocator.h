@@ -41,6 +41,10 @@ struct AllocatorTraits {
   bool uses_source = false;
   // With uses_source: the most it keeps from the source once every block is freed (checked).
   std::size_t held_when_empty = 0;
+  // With uses_source: its source may refuse requests (failure injection: fail_upstream ops, and
+  // harness/run.h run_failing_each_request). Off only for a library known to crash on a refusal,
+  // so that everything else is still checked (the std::pmr pools: README).
+  bool survives_refusal = true;
 };
 
 class Allocator {

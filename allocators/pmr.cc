@@ -36,8 +36,11 @@ class Upstream final : public std::pmr::memory_resource {
 template <typename Resource>
 class PmrAllocator final : public Allocator {
  public:
-  explicit PmrAllocator(MemorySource* source, bool round_to_align = true)
-      : round_to_align_(round_to_align), source_(source) {}
+  explicit PmrAllocator(MemorySource* source, bool round_to_align = true,
+                        bool survives_refusal = true)
+      : round_to_align_(round_to_align), source_(source) {
+    traits_.survives_refusal = survives_refusal;
+  }
 
   const AllocatorTraits& traits() const override { return traits_; }
 
@@ -80,19 +83,23 @@ class PmrAllocator final : public Allocator {
 
 }  // namespace
 
-std::unique_ptr<Allocator> make_pmr_pool(bool round_to_align, MemorySource* source) {
-  return std::make_unique<PmrAllocator<std::pmr::unsynchronized_pool_resource>>(source,
-                                                                                round_to_align);
+std::unique_ptr<Allocator> make_pmr_pool(bool round_to_align, bool refusals, MemorySource* source) {
+  return std::make_unique<PmrAllocator<std::pmr::unsynchronized_pool_resource>>(
+      source, round_to_align, refusals);
 }
 
 SHADOWHEAP_REGISTER_ALLOCATOR(pmr_monotonic, [](MemorySource* source) {
   return std::make_unique<PmrAllocator<std::pmr::monotonic_buffer_resource>>(source);
 });
+// libstdc++ 12's pools crash (SIGSEGV in do_allocate) when the upstream refuses the request that
+// grows a pool's chunk list: the pools' source does not refuse (survives_refusal), and the zoo
+// keeps the bug (pmr_pool_upstream_refused).
 SHADOWHEAP_REGISTER_ALLOCATOR(pmr_unsync_pool, [](MemorySource* source) {
-  return std::make_unique<PmrAllocator<std::pmr::unsynchronized_pool_resource>>(source);
+  return std::make_unique<PmrAllocator<std::pmr::unsynchronized_pool_resource>>(source, true,
+                                                                                false);
 });
 SHADOWHEAP_REGISTER_ALLOCATOR(pmr_sync_pool, [](MemorySource* source) {
-  return std::make_unique<PmrAllocator<std::pmr::synchronized_pool_resource>>(source);
+  return std::make_unique<PmrAllocator<std::pmr::synchronized_pool_resource>>(source, true, false);
 });
 
 }  // namespace shadowheap

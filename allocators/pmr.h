@@ -13,7 +13,10 @@ class MemorySource;
 // A libstdc++ unsynchronized_pool_resource; `round_to_align` asks for sizes rounded up to a
 // multiple of the alignment, without which libstdc++ 12 returns under-aligned blocks
 // (allocate(129, 128) twice: the second is 64-aligned).
-// Its upstream is `source` (null: a source of its own).
-std::unique_ptr<Allocator> make_pmr_pool(bool round_to_align, MemorySource* source = nullptr);
+// Its upstream is `source` (null: a source of its own); `refusals`: the source may refuse
+// (without which libstdc++ 12's pool crashes when the request that grows its chunk list is
+// refused).
+std::unique_ptr<Allocator> make_pmr_pool(bool round_to_align, bool refusals,
+                                         MemorySource* source = nullptr);
 
 }  // namespace shadowheap

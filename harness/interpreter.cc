@@ -301,7 +301,7 @@ std::optional<Violation> Interpreter::finish() {
 }
 
 void Interpreter::fail_upstream(const Op& op) {
-  if (options_.source == nullptr) return;
+  if (options_.source == nullptr || !traits_.survives_refusal) return;
   options_.source->fail(op.slot, op.count == kForever ? UINT64_MAX : op.count);
 }
 

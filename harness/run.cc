@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 
 #include "allocators/plugin.h"
 #include "allocators/registry.h"
@@ -61,11 +62,14 @@ RunResult run_ops(const RegisteredAllocator& entry, const std::vector<Op>& ops,
     if (result.violation) {
       result.report = interp.report(*result.violation);
       result.history = interp.history();
+      result.upstream_requests = source.requests();
       return result;
     }
     history = interp.history();
   }  // the interpreter's threads end first: a thread's exit may still call the allocator
+  const bool may_refuse = instance->traits().survives_refusal;
   instance.reset();
+  result.upstream_requests = may_refuse ? source.requests() : 0;  // what may be refused
   if (const auto chunks = source.outstanding(); !chunks.empty() || source.misused()) {
     Violation v;
     v.op_index = history.size();
@@ -93,6 +97,43 @@ RunResult run_ops(std::string_view name, const std::vector<Op>& ops, Interpreter
 
 namespace {
 
+RunResult fail_each_request(const std::function<RunResult(const std::vector<Op>&)>& run,
+                            const std::vector<Op>& ops, std::size_t max_indices) {
+  RunResult first = run(ops);
+  const std::uint64_t n = first.upstream_requests;
+  if (!first.passed() || n == 0 || max_indices == 0) return first;
+  const std::uint64_t step = (n + max_indices - 1) / max_indices;
+  std::vector<Op> failing;
+  for (std::uint32_t count : {1u, kForever}) {
+    for (std::uint64_t k = 1; k <= n; k += step) {
+      failing.assign(1, fail_upstream_op(static_cast<std::uint32_t>(k - 1), count));
+      failing.insert(failing.end(), ops.begin(), ops.end());
+      RunResult r = run(failing);
+      if (!r.passed()) {
+        r.stats = first.stats;
+        return r;
+      }
+    }
+  }
+  return first;
+}
+
+}  // namespace
+
+RunResult run_failing_each_request(const RegisteredAllocator& entry, const std::vector<Op>& ops,
+                                   std::size_t max_indices) {
+  return fail_each_request([&](const std::vector<Op>& o) { return run_ops(entry, o); }, ops,
+                           max_indices);
+}
+
+RunResult run_failing_each_request_in_child(std::string_view name, const std::vector<Op>& ops,
+                                            std::size_t max_indices) {
+  return fail_each_request([&](const std::vector<Op>& o) { return run_ops_in_child(name, o); }, ops,
+                           max_indices);
+}
+
+namespace {
+
 // run_ops_in_child's worker: a child process forked once and reused case after case, so that a
 // case costs a message, not a fork, and the allocator's process-wide state evolves across cases
 // as it does in one process. A case that kills the worker is reported from what the worker wrote
@@ -101,6 +142,7 @@ struct Reply {
   std::uint8_t has_violation, kind;
   std::uint64_t op_index;
   InterpreterStats stats;
+  std::uint64_t upstream_requests;
   std::uint32_t detail_len, report_len, error_len;
 };
 
@@ -151,6 +193,7 @@ bool recv_string(int fd, std::uint32_t n, std::string* out) {
     reply.kind = r.violation ? static_cast<std::uint8_t>(r.violation->kind) : 0;
     reply.op_index = r.violation ? r.violation->op_index : 0;
     reply.stats = r.stats;
+    reply.upstream_requests = r.upstream_requests;
     const std::string detail = r.violation ? r.violation->detail : "";
     reply.detail_len = static_cast<std::uint32_t>(detail.size());
     reply.report_len = static_cast<std::uint32_t>(r.report.size());
@@ -246,6 +289,7 @@ RunResult run_ops_in_child(std::string_view name, const std::vector<Op>& ops) {
       recv_string(w.sock, reply.report_len, &result.report) &&
       recv_string(w.sock, reply.error_len, &result.error)) {
     result.stats = reply.stats;
+    result.upstream_requests = reply.upstream_requests;
     if (reply.has_violation) {
       Violation v;
       v.kind = reply.kind <= static_cast<std::uint8_t>(ViolationKind::kMaxValue)

@@ -19,6 +19,8 @@ struct RunResult {
   std::string report;       // the report of `violation`, with its trace
   std::vector<Op> history;  // on a violation: the ops run, as the report prints them
   InterpreterStats stats;   // calls made and refused
+  // What the instance asked of its memory source (0 if it declares its source may not refuse).
+  std::uint64_t upstream_requests = 0;
   bool passed() const { return error.empty() && !violation; }
 };
 
@@ -34,6 +36,20 @@ RunResult run_ops(const RegisteredAllocator& entry, const std::vector<Op>& ops,
 // The same on a fresh instance of the allocator registered as `name`.
 RunResult run_ops(std::string_view name, const std::vector<Op>& ops,
                   InterpreterOptions options = {});
+
+// Failure injection (Zig's checkAllAllocationFailures, for a memory source): runs `ops` once to
+// count the requests the instance makes of its source, then once per request index k with
+// request k refused (the trace starts with `fail_upstream skip=k-1 count=1`), then once per k
+// with every request from k on refused (count=4294967295). At most `max_indices` indices are
+// tried, spread evenly when there are more. Every run must keep every promise: the allocator
+// answers null, or serves from memory it holds, and gives every chunk back. The first violation
+// is the result (its trace replays it); `stats` are the first run's. An allocator that takes no
+// source, or whose source may not refuse (survives_refusal), runs once.
+RunResult run_failing_each_request(const RegisteredAllocator& entry, const std::vector<Op>& ops,
+                                   std::size_t max_indices = 64);
+// The same, each run in run_ops_in_child's worker (a crash is a violation, this process goes on).
+RunResult run_failing_each_request_in_child(std::string_view name, const std::vector<Op>& ops,
+                                            std::size_t max_indices = 64);
 
 // For regression tests: the report (or the error) of `trace` on a fresh instance of the allocator
 // registered as `name`, or "" when every check passes. A trace of the allocator "plugin" that

@@ -220,6 +220,45 @@ void deep_size_class_states(const std::string& allocator) {
   run(allocator, ops);
 }
 
+// The memory source refuses each request in turn, once and then from that request on
+// (harness/run.h run_failing_each_request), under a mix of small blocks, blocks above the 1 MiB
+// a pool or chunk holds, reallocs and frees: every promise holds at every refusal, and every chunk
+// comes back. For an allocator that takes no source it is one ordinary run.
+void failure_at_every_index(const std::string& allocator) {
+  const Declared d = declared(allocator);
+  const auto n = *rc::gen::inRange(1, 16);
+  std::vector<Op> ops;
+  for (int i = 0; i < n; ++i) {
+    const auto slot = *rc::gen::inRange<std::uint32_t>(0, 16);
+    switch (*rc::gen::inRange(0, 6)) {
+      case 0:
+      case 1:
+        ops.push_back(alloc_op(*sizes(d.capacity), *alignments(d.max_align), i % 4 == 3));
+        break;
+      case 2:
+        ops.push_back(
+            alloc_many_op(*rc::gen::inRange<std::uint32_t>(1, 64), *small_sizes(), d.align));
+        break;
+      case 3:
+        ops.push_back(free_op(slot));
+        break;
+      case 4:
+        ops.push_back(realloc_op(slot, *sizes(d.capacity)));
+        break;
+      default:
+        ops.push_back(free_every_op(2, *rc::gen::inRange<std::uint32_t>(0, 2)));
+        break;
+    }
+  }
+  ++g_runs;
+  const RunResult r = isolated(allocator)
+                          ? run_failing_each_request_in_child(allocator, ops, 16)
+                          : run_failing_each_request(*find_allocator(allocator), ops, 16);
+  count(r.stats);
+  RC_ASSERT(r.error.empty());
+  if (r.violation) fail_property(r.report, *r.violation, r.violation->op_index + 1, allocator);
+}
+
 // For an allocator that declares thread safety, ops hop between threads one at a time: blocks
 // allocated on one thread are freed and reallocated on others, and threads end in between (their
 // caches abandoned or flushed, as the allocator does it). Other allocators run it on one thread.
@@ -352,6 +391,7 @@ const std::vector<Property>& suite() {
       {"UsableRangeIsTheCallers", &usable_range},
       {"FailedReallocKeepsTheBlock", &failed_realloc},
       {"DeepSizeClassStates", &deep_size_class_states},
+      {"FailureAtEveryIndex", &failure_at_every_index},
       {"CrossThreadHandOver", &cross_thread},
       {"FreeOnAnotherThread", &free_on_another_thread},
       {"ThreadExitWithLiveBlocks", &thread_exit_with_live_blocks},

@@ -186,7 +186,15 @@ const std::vector<Bug>& bugs() {
        "64-aligned second block",
        {"misaligned"},
        false,
-       [](MemorySource* source) { return make_pmr_pool(false, source); }},
+       [](MemorySource* source) { return make_pmr_pool(false, false, source); }},
+      {"pmr_pool_upstream_refused",
+       "(real, in libstdc++ 12)",
+       "unsynchronized_pool_resource crashes (SIGSEGV in do_allocate) when its upstream throws "
+       "bad_alloc for the request that grows a pool's chunk list (a new resource's third "
+       "request: 528 and 1024 bytes granted, 192 refused)",
+       {"crash"},
+       false,
+       [](MemorySource* source) { return make_pmr_pool(true, true, source); }},
   };
   return all;
 }

@@ -162,9 +162,16 @@ TEST(ZooStress, ViolationReplaysOneOpAtATime) {
     return b.name == "threadcache_remote_free_to_own_cache";
   });
   const std::string name = "zoo_" + bug.name;
-  const auto r =
-      stress::run(name, {.threads = 4, .seed = 1, .ops_per_thread = 20000, .shrink_seconds = 10});
-  ASSERT_TRUE(r.violation) << "the stress mode did not catch " << name;
+  // Which thread wins a race is the schedule's: now and then (1 run in 30 under load) the
+  // run's ops, replayed one at a time, do not show the bug, and the report says so. A few seeds
+  // give a run whose ops do.
+  stress::Result r;
+  for (std::uint64_t seed = 1; seed <= 4; ++seed) {
+    r = stress::run(name,
+                    {.threads = 4, .seed = seed, .ops_per_thread = 20000, .shrink_seconds = 10});
+    ASSERT_TRUE(r.violation) << "the stress mode did not catch " << name;
+    if (!r.deterministic.empty()) break;
+  }
   ASSERT_FALSE(r.deterministic.empty()) << r.report;
   EXPECT_NE(r.report.find("that replays exactly"), std::string::npos) << r.report;
   const RunResult again = run_ops(name, r.deterministic);
