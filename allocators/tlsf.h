@@ -155,11 +155,12 @@ class TlsfAllocator final : public Allocator {
   bool add_pool(std::size_t search) {
     if (search >= kSmall) search += std::size_t{1} << (std::bit_width(search) - 1 - kSlLog2);
     const std::size_t bytes = align_up(std::max(kPoolSize, search + 2 * kHeader), Arena::kPage);
-    if (bytes > kArenaSize - held_) return false;
+    std::size_t held = 0;
+    for (const Pool& pool : pools_) held += pool.bytes;
+    if (bytes > kArenaSize - held) return false;
     void* p = source_->acquire(bytes, Arena::kPage);
     if (p == nullptr) return false;
     pools_.push_back({static_cast<Header*>(p), bytes});
-    held_ += bytes;
     Header* first = static_cast<Header*>(p);
     write(first, nullptr, (bytes - 2 * kHeader) | kFree | kFirst);
     write(next_phys(first), first, 0 | kPrevFree);  // the sentinel: used, size 0
@@ -173,7 +174,6 @@ class TlsfAllocator final : public Allocator {
     const auto pool =
         std::find_if(pools_.begin(), pools_.end(), [b](const Pool& p) { return p.first == b; });
     if (pool == pools_.end() || (pools_.size() == 1 && pool->bytes == kPoolSize)) return false;
-    held_ -= pool->bytes;
     source_->release(pool->first, pool->bytes);
     *pool = pools_.back();
     pools_.pop_back();
@@ -293,7 +293,6 @@ class TlsfAllocator final : public Allocator {
   };
   SourceRef source_;
   std::vector<Pool> pools_;
-  std::size_t held_ = 0;
   std::uint32_t fl_bitmap_ = 0;
   std::uint32_t sl_bitmap_[kFlCount] = {};
   Header* heads_[kFlCount][kSlCount] = {};

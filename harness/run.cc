@@ -39,10 +39,8 @@ RunResult run_ops(Allocator& allocator, std::string_view name, const std::vector
   Interpreter interp(allocator, std::string(name), options);
   result.violation = interp.run(ops);
   result.stats = interp.stats();
-  if (result.violation) {
-    result.report = interp.report(*result.violation);
-    result.history = interp.history();
-  }
+  result.history = interp.history();
+  if (result.violation) result.report = interp.report(*result.violation);
   return result;
 }
 
@@ -51,41 +49,30 @@ RunResult run_ops(const RegisteredAllocator& entry, const std::vector<Op>& ops,
   ArenaSource source;
   auto instance = entry.make(&source);
   if (!instance) return cannot_run("allocator '" + entry.name + "' could not be created");
-  if (!instance->traits().uses_source) return run_ops(*instance, entry.name, ops, options);
-  options.source = &source;
-  RunResult result;
-  std::vector<Op> history;
-  {
-    Interpreter interp(*instance, entry.name, options);
-    result.violation = interp.run(ops);
-    result.stats = interp.stats();
-    if (result.violation) {
-      result.report = interp.report(*result.violation);
-      result.history = interp.history();
-      result.upstream_requests = source.requests();
-      return result;
+  const AllocatorTraits traits = instance->traits();
+  if (traits.uses_source) options.source = &source;
+  RunResult result = run_ops(*instance, entry.name, ops, options);  // its op threads have ended
+  if (!traits.uses_source) return result;
+  if (!result.violation) {
+    instance.reset();
+    if (source.misused() || !source.outstanding().empty()) {
+      Violation v;
+      v.op_index = result.history.size();
+      if (source.misused()) {
+        v.kind = ViolationKind::kUpstreamMisuse;
+        v.detail = "while the allocator was destroyed: " + source.misuse();
+      } else {
+        const auto chunks = source.outstanding();
+        v.kind = ViolationKind::kLeakedUpstream;
+        v.detail = "the allocator was destroyed holding " + std::to_string(source.held()) +
+                   " bytes of its memory source in " + std::to_string(chunks.size()) +
+                   " chunks it never released (" + describe_chunks(chunks) + ")";
+      }
+      result.report = format_report(entry.name, result.history, v);
+      result.violation = std::move(v);
     }
-    history = interp.history();
-  }  // the interpreter's threads end first: a thread's exit may still call the allocator
-  const bool may_refuse = instance->traits().survives_refusal;
-  instance.reset();
-  result.upstream_requests = may_refuse ? source.requests() : 0;  // what may be refused
-  if (const auto chunks = source.outstanding(); !chunks.empty() || source.misused()) {
-    Violation v;
-    v.op_index = history.size();
-    if (source.misused()) {
-      v.kind = ViolationKind::kUpstreamMisuse;
-      v.detail = "while the allocator was destroyed: " + source.misuse();
-    } else {
-      v.kind = ViolationKind::kLeakedUpstream;
-      v.detail = "the allocator was destroyed holding " + std::to_string(source.held()) +
-                 " bytes of its memory source in " + std::to_string(chunks.size()) +
-                 " chunks it never released (" + describe_chunks(chunks) + ")";
-    }
-    result.report = format_report(entry.name, history, v);
-    result.history = std::move(history);
-    result.violation = std::move(v);
   }
+  result.upstream_requests = traits.survives_refusal ? source.requests() : 0;  // may be refused
   return result;
 }
 

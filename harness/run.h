@@ -17,7 +17,7 @@ struct RunResult {
   std::string error;  // the run could not start: unknown allocator, bad trace, create failed
   std::optional<Violation> violation;
   std::string report;       // the report of `violation`, with its trace
-  std::vector<Op> history;  // on a violation: the ops run, as the report prints them
+  std::vector<Op> history;  // the ops run, as a report prints them
   InterpreterStats stats;   // calls made and refused
   // What the instance asked of its memory source (0 if it declares its source may not refuse).
   std::uint64_t upstream_requests = 0;

@@ -53,11 +53,9 @@ bool isolated(const std::string& allocator) {
   return forced || allocator == "plugin";
 }
 
-// Runs `ops` (then finish) on a fresh instance; fails the property with the report.
-void run(const std::string& allocator, const std::vector<Op>& ops) {
+// Counts a run `r` of `ops_run` ops; fails the property with its report.
+void judge(const std::string& allocator, const RunResult& r, std::uint64_t ops_run) {
   ++g_runs;
-  const RunResult r =
-      isolated(allocator) ? run_ops_in_child(allocator, ops) : run_ops(allocator, ops);
   count(r.stats);
   RC_ASSERT(r.error.empty());
   if (r.violation && !g_failed_once && isolated(allocator) &&
@@ -67,7 +65,13 @@ void run(const std::string& allocator, const std::vector<Op>& ops) {
     std::fprintf(stderr, "shadowheap: a case ended its process; shrinking it. First report:\n%s",
                  r.report.c_str());
   }
-  if (r.violation) fail_property(r.report, *r.violation, ops.size(), allocator);
+  if (r.violation) fail_property(r.report, *r.violation, ops_run, allocator);
+}
+
+// Runs `ops` (then finish) on a fresh instance; fails the property with the report.
+void run(const std::string& allocator, const std::vector<Op>& ops) {
+  judge(allocator, isolated(allocator) ? run_ops_in_child(allocator, ops) : run_ops(allocator, ops),
+        ops.size());
 }
 
 // Random sequences of every op, shrunk to the shortest failing sequence.
@@ -250,13 +254,11 @@ void failure_at_every_index(const std::string& allocator) {
         break;
     }
   }
-  ++g_runs;
-  const RunResult r = isolated(allocator)
-                          ? run_failing_each_request_in_child(allocator, ops, 16)
-                          : run_failing_each_request(*find_allocator(allocator), ops, 16);
-  count(r.stats);
-  RC_ASSERT(r.error.empty());
-  if (r.violation) fail_property(r.report, *r.violation, r.violation->op_index + 1, allocator);
+  // A failing run's trace starts with the fail_upstream op: one more than `ops`.
+  judge(allocator,
+        isolated(allocator) ? run_failing_each_request_in_child(allocator, ops, 16)
+                            : run_failing_each_request(*find_allocator(allocator), ops, 16),
+        ops.size() + 1);
 }
 
 // For an allocator that declares thread safety, ops hop between threads one at a time: blocks
