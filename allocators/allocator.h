@@ -45,6 +45,11 @@ struct AllocatorTraits {
   // harness/run.h run_failing_each_request). Off only for a library known to crash on a refusal,
   // so that everything else is still checked (the std::pmr pools: README).
   bool survives_refusal = true;
+  // Once every block is freed, it serves again every sequence of requests it served when new:
+  // no capacity is lost to blocks it forgot or ranges it never merged (checked by the reuse op,
+  // harness/op.h). For deterministic allocators whose capacity is bounded; a memory source's
+  // refusals are lifted for the second pass.
+  bool regains_capacity = false;
 };
 
 class Allocator {

@@ -165,7 +165,10 @@ class BuddyAllocator final : public Allocator {
     set_free(off, k, false);
   }
 
-  AllocatorTraits traits_{.max_align = kArenaSize, .capacity = kArenaSize, .poisons_free = true};
+  AllocatorTraits traits_{.max_align = kArenaSize,
+                          .capacity = kArenaSize,
+                          .poisons_free = true,
+                          .regains_capacity = true};
   Arena arena_{kArenaSize, kArenaSize};
   FreeBlock* heads_[kMaxOrder + 1] = {};
   std::vector<std::uint64_t> free_bits_;  // bit i of order k: word kFirstWord[k] + i / 64

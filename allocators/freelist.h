@@ -208,8 +208,10 @@ class FreelistAllocator final : public Allocator {
     arena_.unpoison(b + kHeader, have - kHeader - kFooter);
   }
 
-  AllocatorTraits traits_{
-      .max_align = std::size_t{1} << 20, .capacity = kArenaSize, .poisons_free = true};
+  AllocatorTraits traits_{.max_align = std::size_t{1} << 20,
+                          .capacity = kArenaSize,
+                          .poisons_free = true,
+                          .regains_capacity = true};
   Arena arena_{kArenaSize};
   unsigned char* head_ = nullptr;
 };

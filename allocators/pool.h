@@ -57,7 +57,10 @@ class PoolAllocator final : public Allocator {
   }
 
  private:
-  AllocatorTraits traits_{.max_align = kBlock, .capacity = kBlock * kBlocks, .poisons_free = true};
+  AllocatorTraits traits_{.max_align = kBlock,
+                          .capacity = kBlock * kBlocks,
+                          .poisons_free = true,
+                          .regains_capacity = true};
   Arena arena_{kBlock * kBlocks};
   unsigned char* free_ = nullptr;
   std::size_t fresh_ = 0;  // blocks [fresh_, kBlocks) were never handed out

@@ -200,7 +200,10 @@ class SlabAllocator final : public Allocator {
     run.next_partial = run.prev_partial = nullptr;
   }
 
-  AllocatorTraits traits_{.max_align = kRunSize, .capacity = kArenaSize, .poisons_free = true};
+  AllocatorTraits traits_{.max_align = kRunSize,
+                          .capacity = kArenaSize,
+                          .poisons_free = true,
+                          .regains_capacity = true};
   Arena arena_{kArenaSize, kRunSize};
   std::vector<Run> runs_ = std::vector<Run>(kRuns);
   std::array<Run*, kClasses.size()> partial_{};

@@ -9,7 +9,8 @@
 // sized for a larger request, each ended by a used sentinel block, so that no merge crosses a
 // pool. A pool that becomes wholly free goes back to the source, unless it is the only one held
 // and of the standard size: an empty tlsf holds at most one 1 MiB pool. Pools are held up to
-// 16 MiB in all (its capacity).
+// 16 MiB in all (its capacity); when that bound refuses a new pool, wholly free pools go back
+// first, so that an emptied tlsf serves whatever a new one would (regains_capacity).
 //
 // Bug: one seeded bug for the zoo (zoo/), compiled in only when named; kNone is the allocator.
 #pragma once
@@ -26,7 +27,14 @@
 
 namespace shadowheap {
 
-enum class TlsfBug { kNone, kSearchWithoutRounding };
+enum class TlsfBug {
+  kNone,
+  kSearchWithoutRounding,
+  kFreeDropsOneSize,
+  kCoalesceSkipsPrevious,
+  kRefusalCorruptsFreeList,
+  kDestroyKeepsFirstPool
+};
 
 template <TlsfBug kBug = TlsfBug::kNone>
 class TlsfAllocator final : public Allocator {
@@ -55,7 +63,10 @@ class TlsfAllocator final : public Allocator {
  public:
   explicit TlsfAllocator(MemorySource* source = nullptr) : source_(source) {}
   ~TlsfAllocator() override {
-    for (const Pool& pool : pools_) source_->release(pool.first, pool.bytes);
+    // BUG (kDestroyKeepsFirstPool): "the first pool is the static one", from an older design.
+    const std::size_t first = kBug == TlsfBug::kDestroyKeepsFirstPool ? 1 : 0;
+    for (std::size_t i = first; i < pools_.size(); ++i)
+      source_->release(pools_[i].first, pools_[i].bytes);
   }
 
   const AllocatorTraits& traits() const override { return traits_; }
@@ -66,8 +77,17 @@ class TlsfAllocator final : public Allocator {
     // Aligned requests ask for room to move the payload forward by a whole free block.
     const std::size_t search = align <= kAlign ? need : need + align + kHeader + kMinPayload;
     Header* b = find(search);
-    if (b == nullptr && add_pool(search)) b = find(search);
-    if (b == nullptr) return nullptr;
+    if (b == nullptr) {
+      // BUG (kRefusalCorruptsFreeList): the free block at the end of the last pool is taken off
+      // its list, to be merged with the new pool should the source hand out the memory right
+      // after it; when the source refuses, it is not put back: free, and in no list.
+      Header* tail = kBug == TlsfBug::kRefusalCorruptsFreeList ? last_pool_tail() : nullptr;
+      if (tail != nullptr) remove(tail);
+      if (!add_pool(search)) return nullptr;
+      if (tail != nullptr) insert(tail);
+      b = find(search);
+      if (b == nullptr) return nullptr;
+    }
     remove(b);
     if (align > kAlign) {
       std::uintptr_t payload = align_up(reinterpret_cast<std::uintptr_t>(payload_of(b)), align);
@@ -98,10 +118,19 @@ class TlsfAllocator final : public Allocator {
 
   void deallocate(void* p, std::size_t, std::size_t) override {
     Header* b = header_of(p);
+    if (kBug == TlsfBug::kFreeDropsOneSize && size_of(b) == 48) {
+      // BUG: 48-byte blocks go to a quick list for reuse that allocate never reads; the block is
+      // poisoned like any free block, and lost.
+      poison_free(b);
+      links(b)->next = quick_;
+      quick_ = b;
+      return;
+    }
     b->size_flags |= kFree;
     next_phys(b)->size_flags |= kPrevFree;
     poison_free(b);  // the block itself first: a large merged range is poisoned at its ends only
-    b = merge_next(merge_prev(b));
+    // BUG (kCoalesceSkipsPrevious): merges with the next block only.
+    b = merge_next(kBug == TlsfBug::kCoalesceSkipsPrevious ? b : merge_prev(b));
     next_phys(b)->prev_phys = b;
     if ((b->size_flags & kFirst) != 0 && size_of(next_phys(b)) == 0 && release_pool(b)) return;
     poison_free(b);
@@ -155,9 +184,8 @@ class TlsfAllocator final : public Allocator {
   bool add_pool(std::size_t search) {
     if (search >= kSmall) search += std::size_t{1} << (std::bit_width(search) - 1 - kSlLog2);
     const std::size_t bytes = align_up(std::max(kPoolSize, search + 2 * kHeader), Arena::kPage);
-    std::size_t held = 0;
-    for (const Pool& pool : pools_) held += pool.bytes;
-    if (bytes > kArenaSize - held) return false;
+    if (bytes > kArenaSize - held()) release_empty_pools();
+    if (bytes > kArenaSize - held()) return false;
     void* p = source_->acquire(bytes, Arena::kPage);
     if (p == nullptr) return false;
     pools_.push_back({static_cast<Header*>(p), bytes});
@@ -166,6 +194,33 @@ class TlsfAllocator final : public Allocator {
     write(next_phys(first), first, 0 | kPrevFree);  // the sentinel: used, size 0
     insert(first);
     return true;
+  }
+
+  std::size_t held() const {
+    std::size_t bytes = 0;
+    for (const Pool& pool : pools_) bytes += pool.bytes;
+    return bytes;
+  }
+
+  // Gives back every pool that is one free block, from its start to its sentinel.
+  void release_empty_pools() {
+    for (std::size_t i = pools_.size(); i-- > 0;) {
+      Header* first = pools_[i].first;
+      if (!is_free(first) || size_of(next_phys(first)) != 0) continue;
+      remove(first);
+      source_->release(first, pools_[i].bytes);
+      pools_[i] = pools_.back();
+      pools_.pop_back();
+    }
+  }
+
+  // The free block before the last pool's sentinel, or null.
+  Header* last_pool_tail() const {
+    if (pools_.empty()) return nullptr;
+    const Pool& pool = pools_.back();
+    const Header* sentinel = reinterpret_cast<const Header*>(
+        reinterpret_cast<const unsigned char*>(pool.first) + pool.bytes - kHeader);
+    return (sentinel->size_flags & kPrevFree) != 0 ? sentinel->prev_phys : nullptr;
   }
 
   // `b` is a whole pool, free (in no list): gives it back to the source, unless it is the one
@@ -286,13 +341,15 @@ class TlsfAllocator final : public Allocator {
                           .capacity = kArenaSize,
                           .poisons_free = true,
                           .uses_source = true,
-                          .held_when_empty = kPoolSize};
+                          .held_when_empty = kPoolSize,
+                          .regains_capacity = true};
   struct Pool {
     Header* first;
     std::size_t bytes;
   };
   SourceRef source_;
   std::vector<Pool> pools_;
+  Header* quick_ = nullptr;  // kFreeDropsOneSize only
   std::uint32_t fl_bitmap_ = 0;
   std::uint32_t sl_bitmap_[kFlCount] = {};
   Header* heads_[kFlCount][kSlCount] = {};

@@ -15,9 +15,10 @@ namespace {
 constexpr OpKind kLastFuzzedKind = OpKind::kFreeEvery;
 static_assert(static_cast<int>(kLastFuzzedKind) == 7, "op bytes below 240 read as value % 8");
 static_assert(kMaxThreads == 8, "bytes 240..247 name threads 0..7");
-// The op byte (decoder.h): 0..239 an op kind, 240..247 a switch of the current thread, 248..255
-// a thread_exit.
-constexpr std::uint8_t kFailUpstreamByte = 232, kSwitchThread = 240, kThreadExitByte = 248;
+// The op byte (decoder.h): 0..230 an op kind, 231 reuse, 232..239 fail_upstream, 240..247 a
+// switch of the current thread, 248..255 a thread_exit.
+constexpr std::uint8_t kReuseByte = 231, kFailUpstreamByte = 232, kSwitchThread = 240,
+                       kThreadExitByte = 248;
 
 enum class AlignKind : std::uint8_t { kWord, kSmall, kPage, kLarge, kHuge };
 enum class SizeKind : std::uint8_t {
@@ -182,6 +183,10 @@ std::vector<Op> decode(const std::uint8_t* data, std::size_t size) {
       ops.push_back(fail_upstream_op(v % 4, v < 4 ? 1 : kForever));
       continue;
     }
+    if (b == kReuseByte) {
+      ops.push_back(reuse_op());
+      continue;
+    }
     Op op{.kind = static_cast<OpKind>(b % 8), .thread = thread};
     switch (op.kind) {
       case OpKind::kAlloc:
@@ -210,6 +215,7 @@ std::vector<Op> decode(const std::uint8_t* data, std::size_t size) {
         break;
       case OpKind::kThreadExit:
       case OpKind::kFailUpstream:
+      case OpKind::kReuse:
         break;
     }
     ops.push_back(op);
@@ -258,6 +264,10 @@ std::vector<std::uint8_t> encode(const std::vector<Op>& ops) {
           static_cast<std::uint8_t>(kFailUpstreamByte + op.slot + (op.count == 1 ? 0 : 4)));
       continue;
     }
+    if (op.kind == OpKind::kReuse) {
+      out.push_back(kReuseByte);
+      continue;
+    }
     if (op.thread != thread) out.push_back(static_cast<std::uint8_t>(kSwitchThread + op.thread));
     thread = op.thread;
     out.push_back(static_cast<std::uint8_t>(op.kind));
@@ -288,6 +298,7 @@ std::vector<std::uint8_t> encode(const std::vector<Op>& ops) {
         break;
       case OpKind::kThreadExit:
       case OpKind::kFailUpstream:
+      case OpKind::kReuse:
         break;
     }
   }

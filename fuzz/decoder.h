@@ -5,8 +5,9 @@
 //
 // Byte layout, in reading order (each field is big-endian over as many bytes as its range needs):
 //
-//   op        1  0..231: OpKind (value % 8): alloc, alloc_zeroed, free, realloc, fill_usable,
+//   op        1  0..230: OpKind (value % 8): alloc, alloc_zeroed, free, realloc, fill_usable,
 //                check_all, alloc_many, free_every; it runs on the current thread (harness/op.h)
+//                231: reuse (free everything, then the ops since the last reuse once more)
 //                232..239: fail_upstream, skip (value - 232) % 4, count 1 (232..235) or
 //                every request after (236..239)
 //                240..247: no op; the current thread (0 at the start) becomes value - 240

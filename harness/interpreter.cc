@@ -11,6 +11,7 @@
 #include "harness/asan.h"
 #include "harness/output_guard.h"
 #include "harness/pattern.h"
+#include "harness/trace.h"
 
 namespace shadowheap {
 namespace {
@@ -178,7 +179,7 @@ namespace {
 // thread-safe runs every op on thread 0, and its history says so.
 Op normalized(Op op, std::size_t live, bool thread_safe) {
   if (!thread_safe && op.kind != OpKind::kThreadExit) op.thread = 0;  // where it runs
-  if (op.kind == OpKind::kFailUpstream) op.thread = 0;
+  if (op.kind == OpKind::kFailUpstream || op.kind == OpKind::kReuse) op.thread = 0;
   switch (op.kind) {
     case OpKind::kFree:
     case OpKind::kRealloc:
@@ -229,12 +230,16 @@ std::optional<Violation> Interpreter::step(const Op& given) {
   ++stats_.ops;
   std::optional<Violation> v;
   OutputGuard guard(traits_.watch_output);
+  const InterpreterStats before = stats_;
   if (op.kind == OpKind::kThreadExit && op.thread < kMaxThreads)
     threads_[op.thread].reset();  // joined here, not on itself
   else if (op.kind == OpKind::kFailUpstream)
     fail_upstream(op);
+  else if (op.kind == OpKind::kReuse)
+    v = reuse();
   else
     v = apply_on_thread(op);
+  granted_.push_back(op.kind == OpKind::kReuse ? 0 : granted_since(before));
   check_output(guard, &v);
   if (!v && options_.source != nullptr && options_.source->misused())
     v = violation(ViolationKind::kUpstreamMisuse, options_.source->misuse());
@@ -282,6 +287,7 @@ std::optional<Violation> Interpreter::apply(const Op& op) {
     }
     case OpKind::kThreadExit:  // step() runs these
     case OpKind::kFailUpstream:
+    case OpKind::kReuse:
       break;
   }
   return v;
@@ -293,11 +299,66 @@ std::optional<Violation> Interpreter::finish() {
   thread_ = 0;
   std::optional<Violation> v = check_all();
   OutputGuard guard(traits_.watch_output);
-  while (!v && shadow_.live_count() > 0) v = free_block(*shadow_.at_slot(0));
+  if (!v) v = free_all();
   check_output(guard, &v);
   if (!v && options_.source != nullptr) v = check_source_when_empty();
   if (v) v->op_index = history_.size();
   return v;
+}
+
+std::optional<Violation> Interpreter::free_all() {
+  std::optional<Violation> v;
+  while (!v && shadow_.live_count() > 0) v = free_block(*shadow_.at_slot(0));
+  return v;
+}
+
+// The reuse op (history_.back()): every block freed, the ops since the last reuse run again on
+// the same instance. The first pass's ops are in history_ as they acted (normalized), so the
+// second pass takes the same slots as long as the allocator answers as it did.
+std::optional<Violation> Interpreter::reuse() {
+  const std::size_t to = history_.size() - 1;
+  std::size_t from = to;
+  while (from > 0 && history_[from - 1].kind != OpKind::kReuse) --from;
+  thread_ = 0;
+  if (auto v = free_all()) return v;
+  if (options_.source != nullptr) {
+    options_.source->fail(0, 0);  // the refusals are lifted: a second pass of plain requests
+    if (auto v = check_source_when_empty()) return v;
+  }
+  bool comparing = traits_.regains_capacity;
+  for (std::size_t i = from; i < to; ++i) {
+    const Op& first = history_[i];
+    if (first.kind == OpKind::kFailUpstream) continue;
+    if (first.kind == OpKind::kThreadExit) {
+      if (first.thread < kMaxThreads) threads_[first.thread].reset();
+      continue;
+    }
+    const Op op = normalized(first, shadow_.live_count(), traits_.thread_safe);
+    const InterpreterStats before = stats_;
+    thread_ = op.thread;
+    std::optional<Violation> v = apply_on_thread(op);
+    thread_ = 0;
+    auto where = [&] {
+      return "in the second pass after every block was freed, at op #" + std::to_string(i) + " (" +
+             format_op(op) + "): ";
+    };
+    if (v) {
+      v->detail = where() + v->detail;
+      return v;
+    }
+    const std::uint32_t granted = granted_since(before);
+    if (comparing && granted < granted_[i]) {
+      return violation(ViolationKind::kCapacityLost,
+                       where() + std::to_string(granted) + " of its blocks granted, " +
+                           std::to_string(granted_[i]) +
+                           " the first time: capacity served before is lost (the allocator "
+                           "declares regains_capacity)");
+    }
+    // A request refused the first time (by the source's plan) and served now: the passes part,
+    // and what follows is no longer the same sequence.
+    if (granted > granted_[i]) comparing = false;
+  }
+  return std::nullopt;
 }
 
 void Interpreter::fail_upstream(const Op& op) {

@@ -96,6 +96,13 @@ class Interpreter {
   void count_declared_refusals(std::uint64_t size, std::uint64_t align);
   void fail_upstream(const Op& op);
   std::optional<Violation> check_source_when_empty() const;
+  std::optional<Violation> free_all();
+  std::optional<Violation> reuse();
+  // Blocks an op's allocate and reallocate calls returned non-null.
+  std::uint32_t granted_since(const InterpreterStats& before) const {
+    return static_cast<std::uint32_t>((stats_.calls - before.calls) -
+                                      (stats_.null_results - before.null_results));
+  }
 
   // Checks a non-null result of `size` bytes, to carry the pattern of `seed`, before anything
   // touches it.
@@ -115,6 +122,8 @@ class Interpreter {
   InterpreterOptions options_;
   ShadowHeap shadow_;
   std::vector<Op> history_;
+  // Per op of history_: the blocks its allocation calls were granted (the reuse op compares).
+  std::vector<std::uint32_t> granted_;
   InterpreterStats stats_;
   std::uint64_t next_id_ = 1;
   std::uint32_t since_check_ = 0;

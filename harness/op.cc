@@ -31,6 +31,7 @@ Op thread_exit_op(std::uint8_t thread) { return {.kind = OpKind::kThreadExit, .t
 Op fail_upstream_op(std::uint32_t skip, std::uint32_t count) {
   return {.kind = OpKind::kFailUpstream, .slot = skip, .count = count};
 }
+Op reuse_op() { return {.kind = OpKind::kReuse}; }
 Op on_thread(Op op, std::uint8_t thread) {
   op.thread = thread;
   return op;

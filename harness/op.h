@@ -24,7 +24,11 @@ enum class OpKind : std::uint8_t {
   // `count` (kForever: every one after); a later fail_upstream replaces the plan. Nothing for an
   // allocator that takes no source.
   kFailUpstream,
-  kMaxValue = kFailUpstream,
+  // Frees every live block, then runs the ops since the trace's start (or its last reuse) again,
+  // with the source's refusals lifted: an allocator that declares regains_capacity must serve
+  // every allocation it served the first time (linked_list_allocator's "full heap reuse").
+  kReuse,
+  kMaxValue = kReuse,
 };
 
 // Ops carry a thread: 0 (the interpreter's own) or a worker 1..kMaxThreads - 1. For an allocator
@@ -54,6 +58,7 @@ Op free_every_op(std::uint32_t stride, std::uint32_t offset);
 Op thread_exit_op(std::uint8_t thread);
 inline constexpr std::uint32_t kForever = UINT32_MAX;
 Op fail_upstream_op(std::uint32_t skip, std::uint32_t count);
+Op reuse_op();
 // `op` on thread `thread`.
 Op on_thread(Op op, std::uint8_t thread);
 

@@ -44,6 +44,24 @@ RunResult run_ops(Allocator& allocator, std::string_view name, const std::vector
   return result;
 }
 
+std::optional<Violation> check_source_after_destroy(const ArenaSource& source,
+                                                    std::uint64_t op_index) {
+  if (!source.misused() && source.outstanding().empty()) return std::nullopt;
+  Violation v;
+  v.op_index = op_index;
+  if (source.misused()) {
+    v.kind = ViolationKind::kUpstreamMisuse;
+    v.detail = "while the allocator was destroyed: " + source.misuse();
+  } else {
+    const auto chunks = source.outstanding();
+    v.kind = ViolationKind::kLeakedUpstream;
+    v.detail = "the allocator was destroyed holding " + std::to_string(source.held()) +
+               " bytes of its memory source in " + std::to_string(chunks.size()) +
+               " chunks it never released (" + describe_chunks(chunks) + ")";
+  }
+  return v;
+}
+
 RunResult run_ops(const RegisteredAllocator& entry, const std::vector<Op>& ops,
                   InterpreterOptions options) {
   ArenaSource source;
@@ -55,22 +73,9 @@ RunResult run_ops(const RegisteredAllocator& entry, const std::vector<Op>& ops,
   if (!traits.uses_source) return result;
   if (!result.violation) {
     instance.reset();
-    if (source.misused() || !source.outstanding().empty()) {
-      Violation v;
-      v.op_index = result.history.size();
-      if (source.misused()) {
-        v.kind = ViolationKind::kUpstreamMisuse;
-        v.detail = "while the allocator was destroyed: " + source.misuse();
-      } else {
-        const auto chunks = source.outstanding();
-        v.kind = ViolationKind::kLeakedUpstream;
-        v.detail = "the allocator was destroyed holding " + std::to_string(source.held()) +
-                   " bytes of its memory source in " + std::to_string(chunks.size()) +
-                   " chunks it never released (" + describe_chunks(chunks) + ")";
-      }
-      result.report = format_report(entry.name, result.history, v);
-      result.violation = std::move(v);
-    }
+    result.violation = check_source_after_destroy(source, result.history.size());
+    if (result.violation)
+      result.report = format_report(entry.name, result.history, *result.violation);
   }
   result.upstream_requests = traits.survives_refusal ? source.requests() : 0;  // may be refused
   return result;

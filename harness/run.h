@@ -33,6 +33,10 @@ RunResult run_ops(Allocator& allocator, std::string_view name, const std::vector
 // (violation leaked_upstream, reported at "finish").
 RunResult run_ops(const RegisteredAllocator& entry, const std::vector<Op>& ops,
                   InterpreterOptions options = {});
+// After an instance that took its memory from `source` is destroyed: every chunk must be back
+// and no release wrong (leaked_upstream, upstream_misuse at op `op_index`, "finish"), or nothing.
+std::optional<Violation> check_source_after_destroy(const ArenaSource& source,
+                                                    std::uint64_t op_index);
 // The same on a fresh instance of the allocator registered as `name`.
 RunResult run_ops(std::string_view name, const std::vector<Op>& ops,
                   InterpreterOptions options = {});

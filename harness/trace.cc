@@ -16,7 +16,7 @@ struct Syntax {
 };
 
 // A constant table, so that printing an op allocates nothing (the crash reporter prints ops).
-constexpr std::array<Syntax, 10> kSyntax = {{
+constexpr std::array<Syntax, 11> kSyntax = {{
     {OpKind::kAlloc, "alloc", 2, {Field::kSize, Field::kAlign}},
     {OpKind::kAllocZeroed, "alloc_zeroed", 2, {Field::kSize, Field::kAlign}},
     {OpKind::kFree, "free", 1, {Field::kSlot}},
@@ -27,6 +27,7 @@ constexpr std::array<Syntax, 10> kSyntax = {{
     {OpKind::kFreeEvery, "free_every", 2, {Field::kStride, Field::kOffset}},
     {OpKind::kThreadExit, "thread_exit", 0, {}},
     {OpKind::kFailUpstream, "fail_upstream", 2, {Field::kSkip, Field::kCount}},
+    {OpKind::kReuse, "reuse", 0, {}},
 }};
 
 std::string_view field_name(Field f) {

@@ -9,6 +9,7 @@
 //   alloc_many count=20 size=48 align=16
 //   free_every stride=3 offset=1
 //   fail_upstream skip=0 count=1      (count=4294967295: every request after the skipped ones)
+//   reuse                             (free everything, then the ops above once more)
 //
 // Numbers are decimal or 0x-prefixed hex; sizes >= 1; alignments are powers of two; strides >= 1.
 // '#' starts a comment that runs to the end of the line; blank lines are ignored.

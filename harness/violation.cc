@@ -28,6 +28,7 @@ constexpr std::array<std::string_view, static_cast<int>(ViolationKind::kMaxValue
     "upstream_misuse",
     "held_when_empty",
     "leaked_upstream",
+    "capacity_lost",
 };
 
 void write_hex(TextSink& out, const std::vector<std::uint8_t>& bytes) {

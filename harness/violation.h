@@ -33,7 +33,9 @@ enum class ViolationKind : std::uint8_t {
   kUpstreamMisuse,  // a release of memory the source did not hand out, or with another size
   kHeldWhenEmpty,   // every block freed, it holds more of the source than it declares
   kLeakedUpstream,  // destroyed, it had not given every chunk back
-  kMaxValue = kLeakedUpstream,
+  // (regains_capacity) after every block was freed, an allocation it served before failed
+  kCapacityLost,
+  kMaxValue = kCapacityLost,
 };
 
 std::string_view kind_name(ViolationKind kind);

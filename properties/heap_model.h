@@ -28,10 +28,7 @@ struct Model {
 };
 
 struct Sut {
-  Sut(std::unique_ptr<Allocator> a, std::string name)
-      : allocator(std::move(a)), interp(*allocator, std::move(name)) {}
-  std::unique_ptr<Allocator> allocator;
-  Interpreter interp;
+  Interpreter interp;  // on an instance that outlives it (its op threads end first)
 };
 
 using Command = rc::state::Command<Model, Sut>;

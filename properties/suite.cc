@@ -90,15 +90,34 @@ void model_based(const std::string& allocator) {
     run(allocator, ops);
     return;
   }
+  // In process: the instance gets the harness's memory source as run_ops gives it, and the same
+  // checks run after it is destroyed.
   ++g_runs;
-  Sut sut(std::move(a), allocator);
-  struct Counted {
-    const Interpreter& interp;
-    ~Counted() { count(interp.stats()); }
-  } counted{sut.interp};
-  rc::state::check(model, sut, &command_for);
-  if (auto v = sut.interp.finish())
-    fail_property(sut.interp.report(*v), *v, sut.interp.history().size(), allocator);
+  a.reset();
+  ArenaSource source;
+  std::unique_ptr<Allocator> instance = find_allocator(allocator)->make(&source);
+  RC_PRE(instance != nullptr);
+  const bool uses_source = instance->traits().uses_source;
+  std::optional<Violation> v;
+  std::vector<Op> history;
+  std::string report;
+  {
+    Sut sut{Interpreter(*instance, allocator, {.source = uses_source ? &source : nullptr})};
+    struct Counted {
+      const Interpreter& interp;
+      ~Counted() { count(interp.stats()); }
+    } counted{sut.interp};
+    rc::state::check(model, sut, &command_for);
+    v = sut.interp.finish();
+    history = sut.interp.history();
+    if (v) report = sut.interp.report(*v);
+  }
+  if (!v && uses_source) {
+    instance.reset();
+    v = check_source_after_destroy(source, history.size());
+    if (v) report = format_report(allocator, history, *v);
+  }
+  if (v) fail_property(report, *v, history.size(), allocator);
 }
 
 // Every power of two up to max_align, against sizes below, equal to and above it.
@@ -261,6 +280,43 @@ void failure_at_every_index(const std::string& allocator) {
         ops.size() + 1);
 }
 
+// Once every block is freed, the allocator serves again what it served when new (the reuse op,
+// harness/op.h: checked for allocators that declare regains_capacity; for the others, a second
+// pass of the same ops with the usual checks). A request near the capacity comes first, then a
+// mix of blocks freed in patterns, so that capacity lost to forgotten blocks or unmerged ranges
+// shows as the large request failing the second time.
+void reuse_regains_capacity(const std::string& allocator) {
+  const Declared d = declared(allocator);
+  std::vector<Op> ops;
+  if (d.capacity != 0)
+    ops.push_back(
+        alloc_op(d.capacity - *rc::gen::inRange<std::uint64_t>(0, d.capacity / 16 + 1), d.align));
+  ops.push_back(free_op(0));
+  const auto n = *rc::gen::inRange(1, 12);
+  for (int i = 0; i < n; ++i) {
+    switch (*rc::gen::inRange(0, 5)) {
+      case 0:
+        ops.push_back(alloc_op(*sizes(d.capacity), *alignments(d.max_align)));
+        break;
+      case 1:
+      case 2:
+        ops.push_back(
+            alloc_many_op(*rc::gen::inRange<std::uint32_t>(1, 64), *small_sizes(), d.align));
+        break;
+      case 3:
+        ops.push_back(free_op(*rc::gen::inRange<std::uint32_t>(0, 16)));
+        break;
+      default: {
+        const auto stride = *rc::gen::inRange<std::uint32_t>(1, 4);
+        ops.push_back(free_every_op(stride, *rc::gen::inRange<std::uint32_t>(0, stride)));
+        break;
+      }
+    }
+  }
+  ops.push_back(reuse_op());
+  run(allocator, ops);
+}
+
 // For an allocator that declares thread safety, ops hop between threads one at a time: blocks
 // allocated on one thread are freed and reallocated on others, and threads end in between (their
 // caches abandoned or flushed, as the allocator does it). Other allocators run it on one thread.
@@ -394,6 +450,7 @@ const std::vector<Property>& suite() {
       {"FailedReallocKeepsTheBlock", &failed_realloc},
       {"DeepSizeClassStates", &deep_size_class_states},
       {"FailureAtEveryIndex", &failure_at_every_index},
+      {"ReuseRegainsCapacity", &reuse_regains_capacity},
       {"CrossThreadHandOver", &cross_thread},
       {"FreeOnAnotherThread", &free_on_another_thread},
       {"ThreadExitWithLiveBlocks", &thread_exit_with_live_blocks},
