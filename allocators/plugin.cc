@@ -12,6 +12,7 @@
 #include <string>
 
 #include "allocators/limits.h"
+#include "allocators/memory_source.h"
 #include "shadowheap/aut_plugin.h"
 
 namespace shadowheap {
@@ -72,15 +73,43 @@ bool parse_options(const std::string& text, Options* o, std::string* error) {
   return true;
 }
 
+// The host's memory source as the ABI's aut_source: `c` first, so the plugin's pointer is the
+// bridge's. The source is the harness's for the run, or one of its own when none is given.
+struct SourceBridge {
+  explicit SourceBridge(MemorySource* given) : source(given) {}
+  aut_source c{&acquire, &release};
+  SourceRef source;
+
+  static MemorySource& of(aut_source* c) { return *reinterpret_cast<SourceBridge*>(c)->source; }
+  static void* acquire(aut_source* c, std::size_t bytes, std::size_t align) {
+    return of(c).acquire(bytes, align);
+  }
+  static void release(aut_source* c, void* chunk, std::size_t bytes) {
+    of(c).release(chunk, bytes);
+  }
+};
+
+bool takes_source(const aut_plugin* table) {
+  return table->abi_version >= 2 && (table->flags & AUT_USES_SOURCE) != 0;
+}
+
 // An allocator behind the ABI's table of function pointers.
 class AbiAllocator final : public Allocator {
  public:
-  AbiAllocator(const aut_plugin* table, void* self, const Options& o) : t_(table), self_(self) {
+  // `bridge`: the source, for a table that takes one (the instance is made over it).
+  AbiAllocator(const aut_plugin* table, void* self, const Options& o,
+               std::unique_ptr<SourceBridge> bridge)
+      : t_(table), self_(self), bridge_(std::move(bridge)) {
     traits_.max_align = o.max_align != 0 ? o.max_align : table->max_align;
     traits_.capacity = o.capacity_set ? o.capacity : table->capacity;
     traits_.thread_safe = (table->flags & AUT_THREAD_SAFE) != 0;
+    if (table->abi_version >= 2) {
+      traits_.uses_source = bridge_ != nullptr;
+      traits_.held_when_empty = traits_.uses_source ? table->held_when_empty : 0;
+      traits_.regains_capacity = (table->flags & AUT_REGAINS_CAPACITY) != 0;
+    }
   }
-  ~AbiAllocator() override { t_->destroy(self_); }
+  ~AbiAllocator() override { t_->destroy(self_); }  // before the bridge goes
 
   const AllocatorTraits& traits() const override { return traits_; }
   void* allocate(std::size_t size, std::size_t align) override {
@@ -105,8 +134,21 @@ class AbiAllocator final : public Allocator {
  private:
   const aut_plugin* t_;
   void* self_;
+  std::unique_ptr<SourceBridge> bridge_;
   AllocatorTraits traits_{.watch_output = true};
 };
+
+// A fresh instance of the table's allocator, over `source` if it takes one; null if create or
+// create_in answers NULL.
+std::unique_ptr<Allocator> make_abi(const aut_plugin* t, const Options& o, MemorySource* source) {
+  if (!takes_source(t)) {
+    void* self = t->create();
+    return self ? std::make_unique<AbiAllocator>(t, self, o, nullptr) : nullptr;
+  }
+  auto bridge = std::make_unique<SourceBridge>(source);
+  void* self = t->create_in(&bridge->c);
+  return self ? std::make_unique<AbiAllocator>(t, self, o, std::move(bridge)) : nullptr;
+}
 
 // malloc-family mode: the library's malloc, free and whatever else it has.
 struct MallocFamily {
@@ -194,29 +236,33 @@ AllocatorFactory load_plugin(const std::string& path, std::string* error) {
   if (auto entry = reinterpret_cast<Entry>(dlsym(lib, "aut_plugin_v1"))) {
     const aut_plugin* t = entry();
     if (t == nullptr) return fail(error, path, "aut_plugin_v1() returned NULL");
-    if (t->abi_version != AUT_ABI_VERSION)
+    if (t->abi_version != 1 && t->abi_version != 2)
       return fail(error, path,
                   "wrong abi_version " + std::to_string(t->abi_version) +
-                      " (this harness speaks version 1)");
-    if ((t->flags & ~AUT_THREAD_SAFE) != 0)
-      return fail(error, path, "unknown flags set (only AUT_THREAD_SAFE is defined)");
+                      " (this harness speaks versions 1 and 2)");
+    const std::uint32_t known = t->abi_version == 1
+                                    ? AUT_THREAD_SAFE
+                                    : AUT_THREAD_SAFE | AUT_USES_SOURCE | AUT_REGAINS_CAPACITY;
+    if ((t->flags & ~known) != 0)
+      return fail(error, path,
+                  t->abi_version == 1 ? "unknown flags set (version 1 defines AUT_THREAD_SAFE only)"
+                                      : "unknown flags set (version 2 defines AUT_THREAD_SAFE, "
+                                        "AUT_USES_SOURCE and AUT_REGAINS_CAPACITY)");
     if (t->name == nullptr) return fail(error, path, "name is NULL");
     if (!is_pow2(t->max_align))
       return fail(error, path,
                   "max_align " + std::to_string(t->max_align) + " is not a power of two");
-    for (auto [fn, what] : {std::pair{(void*)t->create, "create"},
+    const bool source = takes_source(t);
+    for (auto [fn, what] : {std::pair{source ? (void*)t->create_in : (void*)t->create,
+                                      source ? "create_in (AUT_USES_SOURCE is set)" : "create"},
                             {(void*)t->destroy, "destroy"},
                             {(void*)t->alloc, "alloc"},
                             {(void*)t->dealloc, "dealloc"}})
       if (fn == nullptr)
         return fail(error, path, std::string("required function ") + what + " is NULL");
-    void* probe = t->create();
-    if (probe == nullptr) return fail(error, path, "create() answered NULL");
-    t->destroy(probe);
-    return [t, o](MemorySource*) -> std::unique_ptr<Allocator> {
-      void* self = t->create();
-      return self ? std::make_unique<AbiAllocator>(t, self, o) : nullptr;
-    };
+    if (make_abi(t, o, nullptr) == nullptr)
+      return fail(error, path, source ? "create_in() answered NULL" : "create() answered NULL");
+    return [t, o](MemorySource* given) { return make_abi(t, o, given); };
   }
   // Only the library's own functions count, not those of the libraries it depends on.
   link_map* self = nullptr;
@@ -255,7 +301,8 @@ std::string describe_plugin(const std::string& path) {
     const aut_plugin* t = entry();
     if (t == nullptr || t->name == nullptr) return "plugin ABI, but aut_plugin_v1() is unusable";
     std::string d = "plugin ABI v" + std::to_string(t->abi_version) + " (name " + t->name +
-                    "; realloc " + (t->realloc ? "yes" : "default") + ", alloc_zeroed " +
+                    (takes_source(t) ? "; over the host's memory source" : "") + "; realloc " +
+                    (t->realloc ? "yes" : "default") + ", alloc_zeroed " +
                     (t->alloc_zeroed ? "yes" : "default") + ", usable_size " +
                     (t->usable_size ? "yes" : "no") + ")";
     return d;

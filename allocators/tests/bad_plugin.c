@@ -19,7 +19,10 @@ static UNUSED void dealloc(void *self, void *p, size_t size, size_t align) {
 #ifndef BAD_NO_SYMBOLS
 static UNUSED const aut_plugin plugin = {
 #ifdef BAD_WRONG_ABI
-    .abi_version = 2,
+    .abi_version = 3,
+#elif defined(BAD_V1_NEW_FLAG)
+    .abi_version = 1,
+    .flags = AUT_USES_SOURCE, /* a version-1 table has no create_in */
 #else
     .abi_version = AUT_ABI_VERSION,
 #endif
@@ -39,6 +42,9 @@ static UNUSED const aut_plugin plugin = {
     .alloc = alloc,
 #endif
     .dealloc = dealloc,
+#ifdef BAD_NO_CREATE_IN
+    .flags = AUT_USES_SOURCE, /* and no create_in */
+#endif
 };
 
 const aut_plugin *aut_plugin_v1(void) {

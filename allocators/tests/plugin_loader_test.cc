@@ -25,7 +25,14 @@ TEST(PluginLoader, ReportsEveryDefect) {
   EXPECT_EQ(load_error(bad("no_symbols")),
             "plugin " + bad("no_symbols") + ": exports neither aut_plugin_v1 nor malloc and free");
   EXPECT_EQ(load_error(bad("wrong_abi")),
-            "plugin " + bad("wrong_abi") + ": wrong abi_version 2 (this harness speaks version 1)");
+            "plugin " + bad("wrong_abi") +
+                ": wrong abi_version 3 (this harness speaks versions 1 and 2)");
+  EXPECT_EQ(load_error(bad("v1_new_flag")),
+            "plugin " + bad("v1_new_flag") +
+                ": unknown flags set (version 1 defines AUT_THREAD_SAFE only)");
+  EXPECT_EQ(load_error(bad("no_create_in")),
+            "plugin " + bad("no_create_in") +
+                ": required function create_in (AUT_USES_SOURCE is set) is NULL");
   EXPECT_EQ(load_error(bad("bad_align")),
             "plugin " + bad("bad_align") + ": max_align 24 is not a power of two");
   EXPECT_EQ(load_error(bad("null_fn")),

@@ -14,6 +14,19 @@
 //! unless the call says `thread_safe = false` (an allocator that is `Sync` only to be a global
 //! allocator of a single-threaded program).
 //!
+//! An allocator that takes its memory from the host's memory source (plugin ABI version 2, as a
+//! `GlobalAlloc` over a page source is written: pages from `mmap`, here from the harness) is made
+//! by a function of the `Source`, and declares what it holds once every block is freed:
+//!
+//! ```ignore
+//! shadowheap_plugin::export_plugin!(MyHeap, name = "my_heap", max_align = 4096, capacity = 0,
+//!                                   source = MyHeap::new_in, held_when_empty = 1 << 20);
+//! ```
+//!
+//! The harness refuses its requests on purpose (each in turn), and checks that every chunk comes
+//! back by the time the instance is dropped. `regains_capacity = true` (after `held_when_empty`)
+//! declares that, once every block is freed, it serves again whatever it served when new.
+//!
 //! At the boundary, so that the harness tests the allocator and not this shim, requests that
 //! `GlobalAlloc` forbids never reach it and are answered NULL: size 0, an alignment that is not
 //! a power of two or is above `max_align`, a size that `Layout` cannot hold (above `isize::MAX`
@@ -26,9 +39,45 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr::null_mut;
 
 /// `AUT_ABI_VERSION` of include/shadowheap/aut_plugin.h.
-pub const ABI_VERSION: u32 = 1;
+pub const ABI_VERSION: u32 = 2;
 /// `AUT_THREAD_SAFE`: every entry point may run concurrently on one instance.
 pub const THREAD_SAFE: u32 = 1;
+/// `AUT_USES_SOURCE`: made by `create_in`, over the host's memory source.
+pub const USES_SOURCE: u32 = 2;
+/// `AUT_REGAINS_CAPACITY`: every block freed, it serves again whatever it served when new.
+pub const REGAINS_CAPACITY: u32 = 4;
+
+/// `aut_source` of include/shadowheap/aut_plugin.h.
+#[repr(C)]
+pub struct AutSource {
+    pub acquire: extern "C" fn(*mut AutSource, usize, usize) -> *mut c_void,
+    pub release: extern "C" fn(*mut AutSource, *mut c_void, usize),
+}
+
+/// The host's memory source, valid while the instance made over it lives: chunks of `bytes`
+/// aligned to `align` (a power of two up to 16 MiB), or null, and given back with the same size.
+#[derive(Clone, Copy)]
+pub struct Source(*mut AutSource);
+
+// The host's source may be called from any thread.
+unsafe impl Send for Source {}
+unsafe impl Sync for Source {}
+
+impl Source {
+    /// # Safety
+    /// `source` is the pointer `create_in` received.
+    pub unsafe fn from_raw(source: *mut AutSource) -> Source {
+        Source(source)
+    }
+    /// A chunk of at least `bytes` bytes aligned to `align`, or null.
+    pub fn acquire(&self, bytes: usize, align: usize) -> *mut u8 {
+        unsafe { ((*self.0).acquire)(self.0, bytes, align) as *mut u8 }
+    }
+    /// Gives back a chunk `acquire` returned, with the `bytes` it was asked for.
+    pub fn release(&self, chunk: *mut u8, bytes: usize) {
+        unsafe { ((*self.0).release)(self.0, chunk as *mut c_void, bytes) }
+    }
+}
 
 /// The table of include/shadowheap/aut_plugin.h, field for field.
 #[repr(C)]
@@ -38,7 +87,7 @@ pub struct AutPlugin {
     pub name: *const u8,
     pub max_align: usize,
     pub capacity: usize,
-    pub create: extern "C" fn() -> *mut c_void,
+    pub create: Option<extern "C" fn() -> *mut c_void>,
     pub destroy: extern "C" fn(*mut c_void),
     pub alloc: extern "C" fn(*mut c_void, usize, usize) -> *mut c_void,
     pub dealloc: extern "C" fn(*mut c_void, *mut c_void, usize, usize),
@@ -46,6 +95,8 @@ pub struct AutPlugin {
         Option<extern "C" fn(*mut c_void, *mut c_void, usize, usize, usize) -> *mut c_void>,
     pub alloc_zeroed: Option<extern "C" fn(*mut c_void, usize, usize) -> *mut c_void>,
     pub usable_size: Option<extern "C" fn(*mut c_void, *const c_void) -> usize>,
+    pub create_in: Option<extern "C" fn(*mut AutSource) -> *mut c_void>,
+    pub held_when_empty: usize,
 }
 
 // The table is immutable; its name points at a static string.
@@ -165,6 +216,20 @@ macro_rules! __shadowheap_new {
 /// Exports `$t: GlobalAlloc` as this library's plugin (`aut_plugin_v1`). See the crate's top.
 #[macro_export]
 macro_rules! export_plugin {
+    ($t:ty, name = $name:literal, max_align = $max_align:expr, capacity = $capacity:expr,
+     source = $new_in:expr, held_when_empty = $held:expr $(, regains_capacity = $regains:expr)?
+     $(, thread_safe = $thread_safe:expr)? $(,)?) => {
+        const _: () = {
+            type Shim = $crate::Shim<$t, { $max_align }>;
+            extern "C" fn create_in(source: *mut $crate::AutSource) -> *mut ::std::ffi::c_void {
+                Shim::create(|| ($new_in)(unsafe { $crate::Source::from_raw(source) }))
+            }
+            const FLAGS: u32 = $crate::USES_SOURCE
+                | if false $(|| $regains)? { $crate::REGAINS_CAPACITY } else { 0 };
+            $crate::__shadowheap_table!($t, $name, $max_align, $capacity, None, Some(create_in),
+                                        $held, FLAGS $(, $thread_safe)?);
+        };
+    };
     ($t:ty, name = $name:literal, max_align = $max_align:expr, capacity = $capacity:expr
      $(, thread_safe = $thread_safe:expr)? $(, new = $new:expr)? $(,)?) => {
         const _: () = {
@@ -172,34 +237,47 @@ macro_rules! export_plugin {
             extern "C" fn create() -> *mut ::std::ffi::c_void {
                 Shim::create($crate::__shadowheap_new!($t $(, $new)?))
             }
-            const fn table(flags: u32) -> $crate::AutPlugin {
-                $crate::AutPlugin {
-                    abi_version: $crate::ABI_VERSION,
-                    flags,
-                    name: concat!($name, "\0").as_ptr(),
-                    max_align: $max_align,
-                    capacity: $capacity,
-                    create,
-                    destroy: Shim::destroy,
-                    alloc: Shim::alloc,
-                    dealloc: Shim::dealloc,
-                    realloc: Some(Shim::realloc),
-                    alloc_zeroed: Some(Shim::alloc_zeroed),
-                    usable_size: None,
-                }
-            }
-            static THREAD_SAFE: $crate::AutPlugin = table($crate::THREAD_SAFE);
-            static SINGLE_THREADED: $crate::AutPlugin = table(0);
-            #[no_mangle]
-            pub extern "C" fn aut_plugin_v1() -> *const $crate::AutPlugin {
-                let declared = true $(&& $thread_safe)?;
-                if declared && $crate::is_sync!($t) {
-                    &THREAD_SAFE
-                } else {
-                    &SINGLE_THREADED
-                }
-            }
+            $crate::__shadowheap_table!($t, $name, $max_align, $capacity, Some(create), None, 0, 0
+                                        $(, $thread_safe)?);
         };
+    };
+}
+
+/// The table and `aut_plugin_v1`, inside `export_plugin!`'s block (where `Shim` is defined).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __shadowheap_table {
+    ($t:ty, $name:literal, $max_align:expr, $capacity:expr, $create:expr, $create_in:expr,
+     $held:expr, $flags:expr $(, $thread_safe:expr)?) => {
+        const fn table(flags: u32) -> $crate::AutPlugin {
+            $crate::AutPlugin {
+                abi_version: $crate::ABI_VERSION,
+                flags,
+                name: concat!($name, "\0").as_ptr(),
+                max_align: $max_align,
+                capacity: $capacity,
+                create: $create,
+                destroy: Shim::destroy,
+                alloc: Shim::alloc,
+                dealloc: Shim::dealloc,
+                realloc: Some(Shim::realloc),
+                alloc_zeroed: Some(Shim::alloc_zeroed),
+                usable_size: None,
+                create_in: $create_in,
+                held_when_empty: $held,
+            }
+        }
+        static THREAD_SAFE: $crate::AutPlugin = table($flags | $crate::THREAD_SAFE);
+        static SINGLE_THREADED: $crate::AutPlugin = table($flags);
+        #[no_mangle]
+        pub extern "C" fn aut_plugin_v1() -> *const $crate::AutPlugin {
+            let declared = true $(&& $thread_safe)?;
+            if declared && $crate::is_sync!($t) {
+                &THREAD_SAFE
+            } else {
+                &SINGLE_THREADED
+            }
+        }
     };
 }
 

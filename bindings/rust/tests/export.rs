@@ -32,7 +32,7 @@ extern "C" {
 #[test]
 fn the_table_holds_the_declarations() {
     let t: &AutPlugin = unsafe { &*aut_plugin_v1() };
-    assert_eq!(t.abi_version, 1);
+    assert_eq!(t.abi_version, 2);
     assert_eq!(t.flags, THREAD_SAFE, "Tagged is Sync");
     assert_eq!(
         unsafe { CStr::from_ptr(t.name as *const _) }
@@ -43,7 +43,8 @@ fn the_table_holds_the_declarations() {
     assert_eq!((t.max_align, t.capacity), (64, 1 << 20));
     assert!(t.realloc.is_some() && t.alloc_zeroed.is_some() && t.usable_size.is_none());
 
-    let i = (t.create)();
+    assert!(t.create_in.is_none() && t.held_when_empty == 0);
+    let i = (t.create.unwrap())();
     assert_eq!(
         unsafe { &*(i as *const Tagged) }.tag,
         42,
