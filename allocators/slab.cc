@@ -2,4 +2,6 @@
 
 #include "allocators/registry.h"
 
-SHADOWHEAP_REGISTER_ALLOCATOR(slab, [] { return std::make_unique<shadowheap::SlabAllocator<>>(); });
+SHADOWHEAP_REGISTER_ALLOCATOR(slab, [](shadowheap::MemorySource* source) {
+  return std::make_unique<shadowheap::SlabAllocator<>>(source);
+});

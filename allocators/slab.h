@@ -1,17 +1,20 @@
-// slab: segregated size classes. The arena is cut into 64 KiB runs; a run serves one size class
-// at a time, keeping its own free list, and returns to the page pool the moment its last block is
-// freed. Blocks above 2 KiB take whole runs (contiguous, first fit), which realloc shrinks and
-// grows in place when the runs after them are free.
+// slab: segregated size classes over 64 KiB runs taken from the instance's memory source
+// (memory_source.h), as a malloc takes pages from mmap: a run serves one size class at a time,
+// keeping its own free list, and goes back to the source the moment its last block is freed, so
+// an empty slab holds nothing. A block above 2 KiB takes a chunk of whole runs of its own, which
+// realloc shrinks in place and grows in place up to the runs it holds. At most 256 runs (16 MiB)
+// are held at once (its capacity).
 //
 // Bug: one seeded bug for the zoo (zoo/), compiled in only when named; kNone is the allocator.
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <cstring>
-#include <vector>
+#include <unordered_map>
 
 #include "allocators/allocator.h"
-#include "allocators/arena.h"
+#include "allocators/memory_source.h"
 
 namespace shadowheap {
 
@@ -29,12 +32,14 @@ constexpr std::size_t kRuns = 256;
 constexpr std::size_t kArenaSize = kRunSize * kRuns;
 constexpr std::array<std::size_t, 13> kClasses = {16,  32,  48,  64,  96,   128, 192,
                                                   256, 384, 512, 768, 1024, 2048};
-constexpr int kLarge = -1;  // a run that is part of a large block
-constexpr int kNone = -2;   // a free run
+constexpr int kLarge = -1;  // the first run of a large block
+constexpr int kNone = -2;   // a run given back to the source
 
 struct Run {
+  unsigned char* base = nullptr;  // its memory: the chunk's first byte
+  std::uint32_t runs = 0;         // the chunk's size, in runs
   int klass = kNone;              // size class index, kLarge or kNone
-  std::uint32_t used = 0;         // small: live blocks; large (first run): runs in the block
+  std::uint32_t used = 0;         // small: live blocks; large: runs the block spans
   std::uint32_t fresh = 0;        // small: blocks never handed out start here
   unsigned char* free = nullptr;  // small: this run's free list
   Run* next_partial = nullptr;    // small: the class's list of runs with room
@@ -52,28 +57,37 @@ class SlabAllocator final : public Allocator {
   static constexpr int kLarge = slab::kLarge, kNone = slab::kNone;
 
  public:
+  explicit SlabAllocator(MemorySource* source = nullptr) : source_(source) {}
+  ~SlabAllocator() override {
+    for (auto& [base, run] : runs_)
+      if (run.klass != kNone) source_->release(run.base, run.runs * kRunSize);
+  }
+
   const AllocatorTraits& traits() const override { return traits_; }
 
   void* allocate(std::size_t size, std::size_t align) override {
-    if (arena_.base() == nullptr || align > kRunSize || size > kArenaSize) return nullptr;
+    if (align > kRunSize || size > kArenaSize) return nullptr;
     for (std::size_t c = 0; c < kClasses.size(); ++c)
       if (kClasses[c] >= size && natural_align(kClasses[c]) >= align) return allocate_small(c);
     return allocate_large((size + kRunSize - 1) / kRunSize);
   }
 
   void deallocate(void* p, std::size_t, std::size_t) override {
-    const std::size_t r = run_of(p);
-    Run& run = runs_[r];
-    if (run.klass == kLarge) return release_runs(r, run.used);
-    if (run.klass == kNone) return;  // a block of a run already back in the pool (zoo only)
+    Run* found = run_of(p);
+    if (found == nullptr || found->klass == kNone) return;  // a run already given back (zoo only)
+    Run& run = *found;
+    if (run.klass == kLarge) {
+      source_->poison(p, run.used * kRunSize);  // the block first: the release poisons its ends
+      return release(run);
+    }
     auto* block = static_cast<unsigned char*>(p);
     const std::size_t size = kClasses[run.klass];
     std::memcpy(block, &run.free, sizeof run.free);
-    arena_.poison(block + sizeof(void*), size - sizeof(void*));
+    source_->poison(block + sizeof(void*), size - sizeof(void*));
     run.free = block;
-    if (--run.used == 0) {  // empty: back to the page pool
+    if (--run.used == 0) {  // empty: back to the source
       if constexpr (kBug != SlabBug::kReleaseRunOnPartialList) unlink_partial(run);  // BUG: kept
-      release_runs(r, 1);
+      release(run);
     } else if (run.used + 1 == capacity_of(run)) {  // was full
       link_partial(run);
     }
@@ -81,8 +95,9 @@ class SlabAllocator final : public Allocator {
 
   void* reallocate(void* p, std::size_t old_size, std::size_t align,
                    std::size_t new_size) override {
-    const std::size_t r = run_of(p);
-    Run& run = runs_[r];
+    Run* found = run_of(p);
+    if (found == nullptr || found->klass == kNone) return nullptr;  // (zoo only)
+    Run& run = *found;
     if (run.klass >= 0) {
       const std::size_t fits =
           kBug == SlabBug::kReallocClassOffByOne && run.klass + 1 < int(kClasses.size())
@@ -93,35 +108,31 @@ class SlabAllocator final : public Allocator {
       return Allocator::reallocate(p, old_size, align, new_size);
     }
     if (new_size > kArenaSize) return nullptr;
-    const std::size_t have = run.used;
-    const std::size_t want = std::max<std::size_t>((new_size + kRunSize - 1) / kRunSize, 1);
     if (new_size <= kClasses.back()) return Allocator::reallocate(p, old_size, align, new_size);
-    if (want < have) {
-      release_runs(r + want, have - want);
-      run.used = static_cast<std::uint32_t>(want);
-      return p;
-    }
-    for (std::size_t i = r + have; i < r + want; ++i)
-      if (i >= kRuns || runs_[i].klass != kNone)
-        return Allocator::reallocate(p, old_size, align, new_size);
-    for (std::size_t i = r + have; i < r + want; ++i) runs_[i].klass = kLarge;
+    const std::size_t want = (new_size + kRunSize - 1) / kRunSize;
+    if (want > run.runs) return Allocator::reallocate(p, old_size, align, new_size);
+    // In place, within the runs the block holds.
+    if (want < run.used)
+      source_->poison(static_cast<unsigned char*>(p) + want * kRunSize,
+                      (run.used - want) * kRunSize);
+    else
+      source_->unpoison(p, want * kRunSize);
     run.used = static_cast<std::uint32_t>(want);
-    arena_.unpoison(p, want * kRunSize);
     return p;
   }
 
   void* allocate_zeroed(std::size_t size, std::size_t align) override {
     void* p = allocate(size, align);
     // BUG (kRecycledNotZeroed): "a block never handed out is fresh from mmap, so zero", though
-    // its run may have served another class before.
+    // its run may have served another class before it went back to the source and came again.
     if (kBug == SlabBug::kRecycledNotZeroed && last_was_fresh_) return p;
-    return arena_.zero(p, size);
+    return source_->zero(p, size);
   }
 
   std::size_t usable_size(const void* p) const override {
-    const Run& run = runs_[run_of(p)];
-    if (run.klass == kNone) return 0;
-    return run.klass >= 0 ? kClasses[run.klass] : run.used * kRunSize;
+    const Run* run = run_of(p);
+    if (run == nullptr || run->klass == kNone) return 0;
+    return run->klass >= 0 ? kClasses[run->klass] : run->used * kRunSize;
   }
 
  private:
@@ -132,16 +143,42 @@ class SlabAllocator final : public Allocator {
   static std::uint32_t capacity_of(const Run& run) {
     return static_cast<std::uint32_t>(kRunSize / kClasses[run.klass]);
   }
-  std::size_t run_of(const void* p) const { return arena_.offset(p) / kRunSize; }
-  unsigned char* run_base(std::size_t r) const { return arena_.base() + r * kRunSize; }
+  // The run a block lies in: the chunk starting at its run's base (every block of a small run,
+  // and a large block's first byte). Entries stay when their chunk goes back (klass kNone), so
+  // that a run still linked somewhere (a bug under test) is memory of this instance.
+  Run* run_of(const void* p) const {
+    const auto base = reinterpret_cast<std::uintptr_t>(p) & ~std::uintptr_t{kRunSize - 1};
+    const auto it = runs_.find(base);
+    return it == runs_.end() ? nullptr : const_cast<Run*>(&it->second);
+  }
+
+  // A run entry for a chunk of `n` runs from the source, or null (the source, or the bound of
+  // kRuns held, refuses).
+  Run* acquire(std::size_t n, int klass) {
+    if (held_ + n > kRuns) return nullptr;
+    auto* base = static_cast<unsigned char*>(source_->acquire(n * kRunSize, kRunSize));
+    if (base == nullptr) return nullptr;
+    held_ += n;
+    Run& run = runs_[reinterpret_cast<std::uintptr_t>(base)];
+    run = Run{.base = base, .runs = static_cast<std::uint32_t>(n), .klass = klass};
+    return &run;
+  }
+
+  void release(Run& run) {
+    held_ -= run.runs;
+    unsigned char* base = run.base;
+    const std::size_t bytes = run.runs * kRunSize;
+    run.klass = kNone;
+    run.used = run.fresh = 0;
+    run.free = nullptr;
+    source_->release(base, bytes);
+  }
 
   void* allocate_small(std::size_t c) {
     Run* run = partial_[c];
     if (run == nullptr) {
-      const std::size_t r = find_runs(1);
-      if (r == kRuns) return nullptr;
-      run = &runs_[r];
-      *run = Run{.klass = static_cast<int>(c)};
+      run = acquire(1, static_cast<int>(c));
+      if (run == nullptr) return nullptr;
       link_partial(*run);
     }
     const std::size_t size = kClasses[c];
@@ -152,35 +189,19 @@ class SlabAllocator final : public Allocator {
       block = run->free;
       std::memcpy(&run->free, block, sizeof run->free);
     } else {
-      block = run_base(run - runs_.data()) + run->fresh++ * size;
+      block = run->base + run->fresh++ * size;
     }
     if (++run->used == capacity) unlink_partial(*run, c);
-    arena_.unpoison(block, size);
+    source_->unpoison(block, size);
     return block;
   }
 
   void* allocate_large(std::size_t n) {
-    const std::size_t r = find_runs(n);
-    if (r == kRuns) return nullptr;
-    for (std::size_t i = r; i < r + n; ++i) runs_[i] = Run{.klass = kLarge};
-    runs_[r].used = static_cast<std::uint32_t>(n);
-    arena_.unpoison(run_base(r), n * kRunSize);
-    return run_base(r);
-  }
-
-  // The first of n contiguous free runs, or kRuns.
-  std::size_t find_runs(std::size_t n) const {
-    std::size_t streak = 0;
-    for (std::size_t i = 0; i < kRuns; ++i) {
-      streak = runs_[i].klass == kNone ? streak + 1 : 0;
-      if (streak == n) return i + 1 - n;
-    }
-    return kRuns;
-  }
-
-  void release_runs(std::size_t r, std::size_t n) {
-    for (std::size_t i = r; i < r + n; ++i) runs_[i] = Run{};
-    arena_.poison(run_base(r), n * kRunSize);
+    Run* run = acquire(n, kLarge);
+    if (run == nullptr) return nullptr;
+    run->used = static_cast<std::uint32_t>(n);
+    source_->unpoison(run->base, n * kRunSize);
+    return run->base;
   }
 
   void link_partial(Run& run) {
@@ -203,9 +224,12 @@ class SlabAllocator final : public Allocator {
   AllocatorTraits traits_{.max_align = kRunSize,
                           .capacity = kArenaSize,
                           .poisons_free = true,
+                          .uses_source = true,
+                          .held_when_empty = 0,
                           .regains_capacity = true};
-  Arena arena_{kArenaSize, kRunSize};
-  std::vector<Run> runs_ = std::vector<Run>(kRuns);
+  SourceRef source_;
+  std::unordered_map<std::uintptr_t, Run> runs_;  // by the chunk's base; node-based: stable
+  std::size_t held_ = 0;                          // runs held from the source
   std::array<Run*, kClasses.size()> partial_{};
   bool last_was_fresh_ = false;
 };

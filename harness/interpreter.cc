@@ -239,7 +239,7 @@ std::optional<Violation> Interpreter::step(const Op& given) {
     v = reuse();
   else
     v = apply_on_thread(op);
-  granted_.push_back(op.kind == OpKind::kReuse ? 0 : granted_since(before));
+  granted_.push_back(granted_since(op, before));
   check_output(guard, &v);
   if (!v && options_.source != nullptr && options_.source->misused())
     v = violation(ViolationKind::kUpstreamMisuse, options_.source->misuse());
@@ -306,6 +306,19 @@ std::optional<Violation> Interpreter::finish() {
   return v;
 }
 
+std::uint32_t Interpreter::granted_since(const Op& op, const InterpreterStats& before) const {
+  switch (op.kind) {
+    case OpKind::kAlloc:
+    case OpKind::kAllocZeroed:
+    case OpKind::kAllocMany:
+    case OpKind::kRealloc:  // its only call: the realloc (verify and fill call nothing)
+      return static_cast<std::uint32_t>((stats_.calls - before.calls) -
+                                        (stats_.null_results - before.null_results));
+    default:
+      return 0;
+  }
+}
+
 std::optional<Violation> Interpreter::free_all() {
   std::optional<Violation> v;
   while (!v && shadow_.live_count() > 0) v = free_block(*shadow_.at_slot(0));
@@ -313,8 +326,10 @@ std::optional<Violation> Interpreter::free_all() {
 }
 
 // The reuse op (history_.back()): every block freed, the ops since the last reuse run again on
-// the same instance. The first pass's ops are in history_ as they acted (normalized), so the
-// second pass takes the same slots as long as the allocator answers as it did.
+// the same instance, and every block freed again (the ops after it, like those since the last
+// reuse, start from an empty heap). The first pass's ops are in history_ as they acted
+// (normalized), so the second pass takes the same slots as long as the allocator answers as it
+// did.
 std::optional<Violation> Interpreter::reuse() {
   const std::size_t to = history_.size() - 1;
   std::size_t from = to;
@@ -346,7 +361,7 @@ std::optional<Violation> Interpreter::reuse() {
       v->detail = where() + v->detail;
       return v;
     }
-    const std::uint32_t granted = granted_since(before);
+    const std::uint32_t granted = granted_since(op, before);
     if (comparing && granted < granted_[i]) {
       return violation(ViolationKind::kCapacityLost,
                        where() + std::to_string(granted) + " of its blocks granted, " +
@@ -358,7 +373,8 @@ std::optional<Violation> Interpreter::reuse() {
     // and what follows is no longer the same sequence.
     if (granted > granted_[i]) comparing = false;
   }
-  return std::nullopt;
+  thread_ = 0;
+  return free_all();  // so the ops after it start from an empty heap, as these did
 }
 
 void Interpreter::fail_upstream(const Op& op) {

@@ -98,11 +98,8 @@ class Interpreter {
   std::optional<Violation> check_source_when_empty() const;
   std::optional<Violation> free_all();
   std::optional<Violation> reuse();
-  // Blocks an op's allocate and reallocate calls returned non-null.
-  std::uint32_t granted_since(const InterpreterStats& before) const {
-    return static_cast<std::uint32_t>((stats_.calls - before.calls) -
-                                      (stats_.null_results - before.null_results));
-  }
+  // Blocks the allocation op `op` was granted (non-null answers) since `before`; 0 for others.
+  std::uint32_t granted_since(const Op& op, const InterpreterStats& before) const;
 
   // Checks a non-null result of `size` bytes, to carry the pattern of `seed`, before anything
   // touches it.

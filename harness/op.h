@@ -24,9 +24,10 @@ enum class OpKind : std::uint8_t {
   // `count` (kForever: every one after); a later fail_upstream replaces the plan. Nothing for an
   // allocator that takes no source.
   kFailUpstream,
-  // Frees every live block, then runs the ops since the trace's start (or its last reuse) again,
-  // with the source's refusals lifted: an allocator that declares regains_capacity must serve
-  // every allocation it served the first time (linked_list_allocator's "full heap reuse").
+  // Frees every live block, runs the ops since the trace's start (or its last reuse) again, with
+  // the source's refusals lifted, and frees every block again: an allocator that declares
+  // regains_capacity must serve every allocation it served the first time (linked_list_allocator's
+  // "full heap reuse").
   kReuse,
   kMaxValue = kReuse,
 };

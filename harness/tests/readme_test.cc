@@ -20,7 +20,7 @@ TEST(Readme, TraceExampleParses) {
   ASSERT_NE(end, std::string::npos);
   const ParsedTrace parsed = parse_trace(readme.substr(begin, end - begin));
   EXPECT_EQ(parsed.error, "");
-  EXPECT_EQ(parsed.ops.size(), 9u);
+  EXPECT_EQ(parsed.ops.size(), 10u);
 }
 
 }  // namespace
