@@ -2,5 +2,6 @@
 
 #include "allocators/registry.h"
 
-SHADOWHEAP_REGISTER_ALLOCATOR(freelist,
-                              [] { return std::make_unique<shadowheap::FreelistAllocator<>>(); });
+SHADOWHEAP_REGISTER_ALLOCATOR(freelist, [](shadowheap::MemorySource* source) {
+  return std::make_unique<shadowheap::FreelistAllocator<>>(source);
+});

@@ -22,8 +22,7 @@ static void destroy(void *self) { (void)self; }
 static void *alloc(void *self, size_t size, size_t align) {
   (void)self;
   void *p = NULL;
-  if (size > ((size_t)64 << 20) || posix_memalign(&p, align < 8 ? 8 : align, size) != 0)
-    return NULL;
+  if (size > ((size_t)1 << 20) || posix_memalign(&p, align < 8 ? 8 : align, size) != 0) return NULL;
   return p;
 }
 static void dealloc(void *self, void *ptr, size_t size, size_t align) {
