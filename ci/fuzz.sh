@@ -25,7 +25,8 @@
 #   corpus/<allocator>/      the growing corpus (seeded from corpus/seeds/*.trace)
 #   crashes/<allocator>/     every input that made a violation, as libFuzzer saved it
 #   regressions/             per violation: the minimized input, its readable trace and report,
-#                            and a GoogleTest regression test ready to add
+#                            its heap map (.svg: the blocks around the failure, drawn), and a
+#                            GoogleTest regression test ready to add
 #   logs/<allocator>.log     libFuzzer's own output
 #   stress/<allocator>.txt   with --threads: the stress run's output (its report, if violated)
 # Exit status: 0 when every allocator was fuzzed for its whole time without a violation; 1 when
@@ -410,7 +411,8 @@ for t in "${targets[@]}"; do
     fi
     echo "signature: $sig (the reproducer shows the same)"
     report="$out/regressions/$k-$name.txt"
-    "$replay" --allocator "$t" --gtest --bytes "$min" >"$report" 2>&1 || true
+    heap_map="$(realpath -m "$out/regressions/$k-$name.svg")"
+    "$replay" --allocator "$t" --gtest --svg "$heap_map" --bytes "$min" >"$report" 2>&1 || true
     sed -n '/^\/\/ Regression test/,$!p' "$report"
     test_file="$out/regressions/${k}_${name}_test.cc"
     sed -n '/^\/\/ Regression test/,$p' "$report" >"$test_file"

@@ -8,6 +8,7 @@ packages=(
   libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev
   zip rustc cargo  # cargo: the Rust crate (bindings/rust) and its example, offline
   electric-fence libdmalloc5  # third-party malloc libraries the plugin tests load
+  librsvg2-bin python3  # rsvg-convert renders the heap maps in ctest; python3 reads the PNGs
 )
 
 missing=()

@@ -37,6 +37,9 @@ options:
   --expect OUTCOME   exit 0 only if the outcome is OUTCOME ("none" or a kind)
   --trace, --bytes   read INPUT as a text trace, or as fuzz input bytes, whatever its name
   --gtest            also print a GoogleTest regression test for this trace
+  --svg FILE         write the heap map (harness/heap_map.h) of the violation to FILE: the live
+                     blocks, the block that broke the promise and the one it hit, the trace
+  --at N             with --svg: draw the heap after op N instead (the run goes on to its end)
   --encode OUT       write the fuzz input bytes for INPUT to OUT and exit
   --list             print the registered allocators and exit
   --describe NAME    print what the allocator declares (and for the plugin, its library and
@@ -174,8 +177,8 @@ int encode(const Input& input, const std::string& path, const std::string& to) {
 }
 
 // Runs the ops, prints the trace and the report; exit status by `expect` when given.
-int replay(const Input& input, const std::string& allocator, const std::string& expect,
-           bool gtest) {
+int replay(const Input& input, const std::string& allocator, const std::string& expect, bool gtest,
+           const std::string& svg, std::uint64_t at) {
   if (allocator.empty()) return fail("no allocator: pass --allocator NAME (see --list)");
   if (allocator == "plugin" && !input.plugin.empty()) {
     if (!input.plugin_opts.empty()) setenv("SHADOWHEAP_PLUGIN_OPTS", input.plugin_opts.c_str(), 1);
@@ -196,8 +199,18 @@ int replay(const Input& input, const std::string& allocator, const std::string& 
   std::printf("%s", shadowheap::format_trace(input.ops).c_str());
   std::fflush(stdout);
   shadowheap::install_crash_reporter();
-  const shadowheap::RunResult r = shadowheap::run_ops(allocator, input.ops);
+  const shadowheap::RunResult r =
+      shadowheap::run_ops(allocator, input.ops, {.picture_after = svg.empty() ? UINT64_MAX : at});
   if (!r.error.empty()) return fail(r.error);
+  if (!svg.empty()) {
+    std::ofstream out(svg);
+    if (r.picture) out << shadowheap::heap_map_svg(*r.picture);
+    if (!out || !r.picture)
+      return fail(r.picture ? "cannot write '" + svg + "'"
+                            : "--svg: no violation, and no --at N within the trace's " +
+                                  std::to_string(input.ops.size()) + " ops: nothing to draw");
+    std::printf("heap map: %s\n", svg.c_str());
+  }
   if (r.violation) {
     std::printf("\n%s", r.report.c_str());
     const auto end = std::min<std::size_t>(r.history.size(), r.violation->op_index + 1);
@@ -220,13 +233,14 @@ int replay(const Input& input, const std::string& allocator, const std::string& 
 int main(int argc, char** argv) {
   shadowheap::prepare_process(argv);
   shadowheap::op_time_limit();  // a malformed SHADOWHEAP_OP_TIMEOUT is an error before anything
-  std::string allocator, expect, encode_to, dict_to, path;
+  std::string allocator, expect, encode_to, dict_to, path, svg;
+  std::uint64_t at = UINT64_MAX;
   bool gtest = false;
   Format format = Format::kByName;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    for (const char* takes_value :
-         {"--allocator", "--expect", "--encode", "--dict", "--count-ops", "--describe"})
+    for (const char* takes_value : {"--allocator", "--expect", "--encode", "--dict", "--count-ops",
+                                    "--describe", "--svg", "--at"})
       if (a == takes_value && i + 1 >= argc) return fail(a + " needs a value");
     auto value = [&]() -> std::string { return argv[++i]; };
     if (a == "--allocator")
@@ -237,7 +251,14 @@ int main(int argc, char** argv) {
       encode_to = value();
     else if (a == "--gtest")
       gtest = true;
-    else if (a == "--trace")
+    else if (a == "--svg")
+      svg = value();
+    else if (a == "--at") {
+      const std::string n = value();
+      char* end = nullptr;
+      at = std::strtoull(n.c_str(), &end, 10);
+      if (n.empty() || *end != '\0') return fail("--at needs an op index, not '" + n + "'");
+    } else if (a == "--trace")
       format = Format::kTrace;
     else if (a == "--bytes")
       format = Format::kBytes;
@@ -261,6 +282,7 @@ int main(int argc, char** argv) {
   if (!input.error.empty()) return fail(input.error);
   if (!dict_to.empty()) return write_dict(input, dict_to);
   if (!encode_to.empty()) return encode(input, path, encode_to);
+  if (at != UINT64_MAX && svg.empty()) return fail("--at goes with --svg FILE");
   return replay(input, allocator.empty() ? input.allocator : allocator,
-                expect.empty() ? input.expect : expect, gtest);
+                expect.empty() ? input.expect : expect, gtest, svg, at);
 }

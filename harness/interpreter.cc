@@ -400,6 +400,22 @@ std::optional<Violation> Interpreter::admit(std::uintptr_t p, std::uint64_t size
                                             std::uint8_t align_log2, std::uint64_t seed,
                                             std::uint64_t live_bytes_after,
                                             std::uint64_t* extent) const {
+  auto v = admit_checks(p, size, align_log2, seed, live_bytes_after, extent);
+  if (v) {
+    v->subject = {.addr = p, .size = size, .align = std::uint64_t{1} << align_log2};
+    // The live block it reaches, if any (overlaps, and the usable range's).
+    const std::uint64_t reach = std::max(size, *extent);
+    if (const Block* other = p <= UINTPTR_MAX - reach ? shadow_.first_overlap(p, reach) : nullptr)
+      v->other = {
+          .addr = other->addr, .size = other->size, .align = other->align(), .id = other->id};
+  }
+  return v;
+}
+
+std::optional<Violation> Interpreter::admit_checks(std::uintptr_t p, std::uint64_t size,
+                                                   std::uint8_t align_log2, std::uint64_t seed,
+                                                   std::uint64_t live_bytes_after,
+                                                   std::uint64_t* extent) const {
   auto what = [&] { return hex_addr(p) + " for size " + std::to_string(size); };
   if (size > kPtrdiffMax)
     return violation(ViolationKind::kImpossibleSuccess,
@@ -470,6 +486,7 @@ std::optional<Violation> Interpreter::allocate(std::uint64_t size, std::uint8_t 
       v = violation(ViolationKind::kZeroedNotZero,
                     "zeroed block " + hex_addr(addr) + " size " + std::to_string(size) +
                         " has a non-zero byte at offset " + std::to_string(at));
+      v->subject = {.addr = addr, .size = size, .align = align};
       show_bytes(*v, static_cast<unsigned char*>(p), at, size, [](std::uint64_t) { return 0; });
     });
     if (v) return v;
@@ -543,6 +560,7 @@ std::optional<Violation> Interpreter::reallocate(const Block& b, std::uint64_t n
                   describe(old) + " reallocated to " + hex_addr(addr) + " size " +
                       std::to_string(new_size) + ": byte " + std::to_string(at) + " of the " +
                       std::to_string(kept) + " kept bytes differs");
+    v->subject = {.addr = addr, .size = new_size, .align = old.align()};
     show_bytes(*v, bytes, at, to, [&](std::uint64_t i) { return pattern_byte(old.seed, i); });
   };
   for_each_window(old.covered, options_.fill_window, old.seed, check);
@@ -611,6 +629,8 @@ std::optional<Violation> Interpreter::check_addressable(std::uintptr_t p, std::u
     v = violation(kind, std::string("block ") + hex_addr(p) + " (" + when + "): byte " +
                             std::to_string(bad - p) +
                             " is poisoned, so the allocator treats the live block as free");
+    v->subject = {.addr = p, .size = n, .align = 1};
+    v->offset = bad - p;
   });
   return v;
 }
@@ -630,6 +650,7 @@ std::optional<Violation> Interpreter::verify(const Block& b, ViolationKind kind,
         if (at == kNoMismatch) return;
         v = violation(kind, describe(b) + " changed " + when + ": byte " + std::to_string(at) +
                                 (at >= b.size ? " (in its usable range)" : "") + " differs");
+        v->subject = {.addr = b.addr, .size = b.covered, .align = b.align(), .id = b.id};
         show_bytes(*v, b.bytes(), at, to, [&](std::uint64_t i) { return pattern_byte(b.seed, i); });
       });
   return v;
@@ -652,9 +673,12 @@ std::optional<Violation> Interpreter::check_poisoned(std::uintptr_t p, std::uint
   if (first + 8 > p + size) return std::nullopt;
   if (shadow_.first_overlap(first, 8) != nullptr) return std::nullopt;  // handed out again
   if (asan::is_poisoned(first)) return std::nullopt;
-  return violation(ViolationKind::kFreedNotPoisoned,
-                   "freed block " + hex_addr(p) + " size " + std::to_string(size) + ": byte " +
-                       std::to_string(first - p) + " is still addressable under ASan");
+  Violation v =
+      violation(ViolationKind::kFreedNotPoisoned,
+                "freed block " + hex_addr(p) + " size " + std::to_string(size) + ": byte " +
+                    std::to_string(first - p) + " is still addressable under ASan");
+  v.subject = {.addr = p, .size = size, .align = 1};
+  return v;
 }
 
 }  // namespace shadowheap

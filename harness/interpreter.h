@@ -31,6 +31,9 @@ struct InterpreterOptions {
   // The source the instance takes its memory from (allocators that declare uses_source): what
   // fail_upstream ops tell to refuse, and whose books the checks read. Null: none.
   ArenaSource* source = nullptr;
+  // run_ops (harness/run.h): the heap map of the moment after this op, when no violation came
+  // before (UINT64_MAX: none).
+  std::uint64_t picture_after = UINT64_MAX;
 };
 
 struct InterpreterStats {
@@ -106,6 +109,10 @@ class Interpreter {
   std::optional<Violation> admit(std::uintptr_t p, std::uint64_t size, std::uint8_t align_log2,
                                  std::uint64_t seed, std::uint64_t live_bytes_after,
                                  std::uint64_t* extent) const;
+  std::optional<Violation> admit_checks(std::uintptr_t p, std::uint64_t size,
+                                        std::uint8_t align_log2, std::uint64_t seed,
+                                        std::uint64_t live_bytes_after,
+                                        std::uint64_t* extent) const;
   std::optional<Violation> verify(const Block& b, ViolationKind kind, const char* when) const;
   std::optional<Violation> check_addressable(std::uintptr_t p, std::uint64_t n, std::uint64_t seed,
                                              ViolationKind kind, const char* when) const;

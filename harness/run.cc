@@ -37,10 +37,20 @@ RunResult run_ops(Allocator& allocator, std::string_view name, const std::vector
                   InterpreterOptions options) {
   RunResult result;
   Interpreter interp(allocator, std::string(name), options);
-  result.violation = interp.run(ops);
+  for (std::size_t i = 0; i < ops.size() && !result.violation; ++i) {
+    result.violation = interp.step(ops[i]);
+    if (!result.violation && i == options.picture_after)
+      result.picture = picture_of(std::string(name), interp.shadow(), interp.history(), nullptr);
+  }
+  if (!result.violation) result.violation = interp.finish();
   result.stats = interp.stats();
   result.history = interp.history();
-  if (result.violation) result.report = interp.report(*result.violation);
+  if (result.violation) {
+    result.report = interp.report(*result.violation);
+    if (!result.picture)  // the moment asked for, if it came first
+      result.picture =
+          picture_of(std::string(name), interp.shadow(), result.history, &*result.violation);
+  }
   return result;
 }
 

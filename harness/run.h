@@ -9,6 +9,7 @@
 
 #include "allocators/allocator.h"
 #include "allocators/registry.h"
+#include "harness/heap_map.h"
 #include "harness/interpreter.h"
 
 namespace shadowheap {
@@ -21,6 +22,8 @@ struct RunResult {
   InterpreterStats stats;   // calls made and refused
   // What the instance asked of its memory source (0 if it declares its source may not refuse).
   std::uint64_t upstream_requests = 0;
+  // The heap map (harness/heap_map.h) of the violation, or of the moment the options asked for.
+  std::optional<HeapPicture> picture;
   bool passed() const { return error.empty() && !violation; }
 };
 

@@ -54,6 +54,13 @@ struct Violation {
   // Where content is involved: the first differing offset, and bytes from there.
   std::uint64_t offset = 0;
   std::vector<std::uint8_t> expected, actual;
+  // For the heap map (harness/heap_map.h): the block that broke the promise (a result being
+  // admitted, or the block whose bytes changed) and the live block it hit; size 0: none.
+  struct Extent {
+    std::uintptr_t addr = 0;
+    std::uint64_t size = 0, align = 0, id = 0;
+  };
+  Extent subject, other;
 };
 
 // The full report: allocator, op index, op, kind, detail, bytes in hex, and the trace up to and

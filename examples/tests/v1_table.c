@@ -16,26 +16,46 @@ typedef struct {
   size_t (*usable_size)(void *self, const void *ptr);
 } v1_table;
 
-static int instance;
-static void *create(void) { return &instance; }
-static void destroy(void *self) { (void)self; }
+/* A bump allocator over 1 MiB of its own, reset when its last block is freed. */
+#define HEAP ((size_t)1 << 20)
+struct heap {
+  unsigned char *base;
+  size_t top, live;
+};
+static void *create(void) {
+  struct heap *h = calloc(1, sizeof *h);
+  if (h != NULL && posix_memalign((void **)&h->base, 4096, HEAP) != 0) {
+    free(h);
+    return NULL;
+  }
+  return h;
+}
+static void destroy(void *self) {
+  struct heap *h = self;
+  free(h->base);
+  free(h);
+}
 static void *alloc(void *self, size_t size, size_t align) {
-  (void)self;
-  void *p = NULL;
-  if (size > ((size_t)1 << 20) || posix_memalign(&p, align < 8 ? 8 : align, size) != 0) return NULL;
-  return p;
+  struct heap *h = self;
+  size_t at = (h->top + align - 1) & ~(align - 1);
+  if (align > 4096 || size > HEAP || at > HEAP - size) return NULL;
+  h->top = at + size;
+  ++h->live;
+  return h->base + at;
 }
 static void dealloc(void *self, void *ptr, size_t size, size_t align) {
-  (void)self;
+  struct heap *h = self;
+  (void)ptr;
   (void)size;
   (void)align;
-  free(ptr);
+  if (--h->live == 0) h->top = 0;
 }
 
 const v1_table *aut_plugin_v1(void) {
   static const v1_table table = {.abi_version = 1,
                                  .name = "v1_table",
                                  .max_align = 4096,
+                                 .capacity = HEAP,
                                  .create = create,
                                  .destroy = destroy,
                                  .alloc = alloc,
