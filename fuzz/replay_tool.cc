@@ -209,16 +209,17 @@ int replay(const Input& input, const std::string& allocator, const std::string& 
       return fail(r.picture ? "cannot write '" + svg + "'"
                             : "--svg: no violation, and no --at N within the trace's " +
                                   std::to_string(input.ops.size()) + " ops: nothing to draw");
-    std::printf("heap map: %s\n", svg.c_str());
   }
   if (r.violation) {
     std::printf("\n%s", r.report.c_str());
+    if (!svg.empty()) std::printf("heap map: %s\n", svg.c_str());
     const auto end = std::min<std::size_t>(r.history.size(), r.violation->op_index + 1);
     if (gtest)
       print_gtest(allocator, *r.violation,
                   std::vector<shadowheap::Op>(r.history.begin(), r.history.begin() + end));
   } else {
     std::printf("\nno violation\n");
+    if (!svg.empty()) std::printf("heap map: %s\n", svg.c_str());
   }
   if (expect.empty()) return r.violation ? 1 : 0;
   std::string outcome =

@@ -14,8 +14,8 @@ constexpr std::size_t kMaxBlocks = 40;   // live blocks drawn, the nearest to th
 constexpr std::size_t kTraceLines = 48;  // ops shown before the highlighted one
 constexpr std::uint64_t kMaxDrawn = std::uint64_t{1} << 40;  // a block drawn at most this long
 constexpr int kTop = 70, kBreak = 22, kLine = 14;
-constexpr int kAxisX = 8, kLiveX = 160, kLiveW = 170, kLabelX = 336, kSubjectX = 560,
-              kSubjectW = 90, kTraceX = 900, kWidth = 1300;
+constexpr int kAxisX = 8, kLiveX = 160, kLiveW = 170, kLabelX = 336, kSubjectX = 630,
+              kSubjectW = 90, kTraceX = 960, kWidth = 1360;
 
 std::string hex(std::uint64_t v) {
   char buf[24];

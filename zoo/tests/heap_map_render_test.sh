@@ -50,7 +50,7 @@ for y in range(height):
             line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
     rows.append(line); prev = line
 pixels = [tuple(r[i:i + 3]) for r in rows for i in range(0, stride, channels)]
-assert width == 1300 and height >= 150, f"size {width}x{height}"
+assert width == 1360 and height >= 150, f"size {width}x{height}"
 ink = sum(1 for p in pixels if p != (255, 255, 255))
 assert ink > len(pixels) // 100, f"blank: {ink} of {len(pixels)} pixels drawn"
 for c in colours:
