@@ -19,7 +19,9 @@
 # SECONDS (default 30), --op-timeout SECONDS (a hung op is a
 # violation; default 10, 0: off), --stop-at-first (end each allocator's run at its first
 # violation), --no-build (use build/fuzz as it is), --threads N (after fuzzing, the stress mode
-# with N threads at once on every allocator that declares thread safety; 0: off, the default).
+# with N threads at once on every allocator that declares thread safety; 0: off, the default),
+# --coverage (then replay each corpus through a build with clang source-based coverage: the
+# allocator's own line and branch coverage, and an HTML report; ci/coverage.sh).
 #
 # Output, under fuzz-out/ (kept between runs; delete it to start over):
 #   corpus/<allocator>/      the growing corpus (seeded from corpus/seeds/*.trace)
@@ -29,6 +31,8 @@
 #                            GoogleTest regression test ready to add
 #   logs/<allocator>.log     libFuzzer's own output
 #   stress/<allocator>.txt   with --threads: the stress run's output (its report, if violated)
+#   report.html              this run: the summary, coverage and exec/s over time per allocator,
+#                            and each violation's trace, heap map, report and GoogleTest
 # Exit status: 0 when every allocator was fuzzed for its whole time without a violation; 1 when
 # one had a violation or its run did not finish (it exited, hung or was killed: the summary says
 # which); 2 on a usage or build error.
@@ -47,7 +51,8 @@ op_timeout=${SHADOWHEAP_OP_TIMEOUT:-10}
 build=1
 stop_at_first=0
 threads=0
-usage() { sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//'; }
+coverage=0
+usage() { sed -n '2,38p' "$0" | sed 's/^# \{0,1\}//'; }
 usage_error() { echo "fuzz.sh: $1 (see --help)" >&2; exit 2; }
 number() { [[ "$2" =~ ^[0-9]+$ ]] && [ "$2" -ge "$3" ] || usage_error "$1 needs a whole number >= $3, not '$2'"; }
 while [ $# -gt 0 ]; do
@@ -68,6 +73,7 @@ while [ $# -gt 0 ]; do
     --no-build) build=0; shift ;;
     --stop-at-first) stop_at_first=1; shift ;;
     --threads) number "$1" "$2" 0; threads="$2"; shift 2 ;;
+    --coverage) coverage=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage_error "unknown argument '$1'" ;;
   esac
@@ -281,6 +287,7 @@ status=0
 unfinished=()
 warnings=()
 printf '\n%-24s %10s %9s %10s %6s %8s %6s %10s\n' allocator runs exec/s "~ops/s" cov corpus null% violations
+: >"$out/summary.tsv"  # the same rows, for report.html
 for t in "${targets[@]}"; do
   k=$(key_of "$t")
   log="$out/logs/$k.log"
@@ -298,9 +305,11 @@ for t in "${targets[@]}"; do
        END { if (c) printf "%.1f\n", 100 * n / c; else print ""
              if (c && n * 2 >= c) printf "  %.0f%% of the calls were answered NULL; %d asked for an alignment above the declared max_align, %d for more than the declared capacity\n", 100 * n / c, a, k
              else print "" }' "$log")
-  printf '%-24s %10s %9s %10s %6s %8s %6s %10s\n' "$t" "${runs:-?}" "${eps:-?}" \
-    "$(awk -v e="${eps:-0}" -v o="$ops_per_input" 'BEGIN { printf "%.0f", e * o }')" \
-    "${cov:-?}" "$corpus" "${null:-?}" "$crashes"
+  row=("$t" "${runs:-?}" "${eps:-?}"
+       "$(awk -v e="${eps:-0}" -v o="$ops_per_input" 'BEGIN { printf "%.0f", e * o }')"
+       "${cov:-?}" "$corpus" "${null:-?}" "$crashes")
+  printf '%-24s %10s %9s %10s %6s %8s %6s %10s\n' "${row[@]}"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$k" "${row[@]:1}" >>"$out/summary.tsv"
   # A plugin built with coverage: how much of its own code the fuzzer reached.
   awk '/^shadowheap: module coverage / { split($4, f, "/"); if (f[1] >= best) { best = f[1]; line = $0 } }
        END { if (line != "") { split(line, w, " "); split(w[4], f, "/");
@@ -429,4 +438,15 @@ for t in "${targets[@]}"; do
     echo "replay: $replay $(realpath "$trace")"
   done 3< <(cut -f1 <<<"$groups" | uniq)
 done
+if [ $coverage -eq 1 ]; then
+  echo
+  echo "=== coverage of the allocators' own code (clang source-based coverage, the coverage preset)"
+  if [ -n "$plugin" ]; then
+    bash ci/coverage.sh --out "$out" --plugin "$plugin" || status=1
+  else
+    bash ci/coverage.sh --out "$out" "${targets[@]}" || status=1
+  fi
+fi
+echo
+python3 ci/report.py "$out" || echo "report.html could not be written"
 exit $status

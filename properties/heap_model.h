@@ -45,8 +45,12 @@ class OpCommand : public Command {
     if (op_.kind == OpKind::kAllocMany) m.may_be_live += op_.count;
   }
   void run(const Model&, Sut& sut) const override {
-    if (auto v = sut.interp.step(op_))
-      fail_property(sut.interp.report(*v), *v, sut.interp.history().size(), sut.interp.name());
+    if (auto v = sut.interp.step(op_)) {
+      const HeapPicture picture =
+          picture_of(sut.interp.name(), sut.interp.shadow(), sut.interp.history(), &*v);
+      fail_property(sut.interp.report(*v), *v, sut.interp.history().size(), sut.interp.name(),
+                    &picture);
+    }
   }
   void show(std::ostream& os) const override { os << format_op(op_); }
   const Op& op() const { return op_; }

@@ -7,6 +7,8 @@
 #include <bit>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 
 #include "allocators/registry.h"
 #include "harness/run.h"
@@ -65,7 +67,8 @@ void judge(const std::string& allocator, const RunResult& r, std::uint64_t ops_r
     std::fprintf(stderr, "shadowheap: a case ended its process; shrinking it. First report:\n%s",
                  r.report.c_str());
   }
-  if (r.violation) fail_property(r.report, *r.violation, ops_run, allocator);
+  if (r.violation)
+    fail_property(r.report, *r.violation, ops_run, allocator, r.picture ? &*r.picture : nullptr);
 }
 
 // Runs `ops` (then finish) on a fresh instance; fails the property with the report.
@@ -101,6 +104,7 @@ void model_based(const std::string& allocator) {
   std::optional<Violation> v;
   std::vector<Op> history;
   std::string report;
+  std::optional<HeapPicture> picture;
   {
     Sut sut{Interpreter(*instance, allocator, {.source = uses_source ? &source : nullptr})};
     struct Counted {
@@ -110,14 +114,17 @@ void model_based(const std::string& allocator) {
     rc::state::check(model, sut, &command_for);
     v = sut.interp.finish();
     history = sut.interp.history();
-    if (v) report = sut.interp.report(*v);
+    if (v) {
+      report = sut.interp.report(*v);
+      picture = picture_of(allocator, sut.interp.shadow(), history, &*v);
+    }
   }
   if (!v && uses_source) {
     instance.reset();
     v = check_source_after_destroy(source, history.size());
     if (v) report = format_report(allocator, history, *v);
   }
-  if (v) fail_property(report, *v, history.size(), allocator);
+  if (v) fail_property(report, *v, history.size(), allocator, picture ? &*picture : nullptr);
 }
 
 // Every power of two up to max_align, against sizes below, equal to and above it.
@@ -395,13 +402,24 @@ void thread_exit_with_live_blocks(const std::string& allocator) {
 }  // namespace
 
 void fail_property(const std::string& report, const Violation& v, std::uint64_t ops_run,
-                   const std::string& allocator) {
+                   const std::string& allocator, const HeapPicture* picture) {
   LastFailure& f = last_failure();
   f.kind = kind_name(v.kind);
   f.ops = std::min<std::uint64_t>(v.op_index + 1, ops_run);
   if (!g_failed_once) f.runs_before = g_runs;
   g_failed_once = true;
-  RC_FAIL(report + "  replay: save the trace above as t.trace, then\n    " +
+  // The map of each failing case overwrites the last: the one left is the shrunk case's.
+  std::string map;
+  if (picture != nullptr && (picture->subject.size != 0 || !picture->live.empty())) {
+    std::error_code error;
+    const auto dir = std::filesystem::temp_directory_path(error) / "shadowheap-heap-maps";
+    std::filesystem::create_directories(dir, error);
+    const auto path = dir / (allocator + "-" + std::string(kind_name(v.kind)) + ".svg");
+    std::ofstream out(path);
+    out << heap_map_svg(*picture);
+    if (out) map = "  heap map: " + path.string() + "\n";
+  }
+  RC_FAIL(report + map + "  replay: save the trace above as t.trace, then\n    " +
           replay_command(allocator, "t.trace") + "\n");
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/heap_map.h"
 #include "harness/interpreter.h"
 #include "harness/violation.h"
 
@@ -43,9 +44,12 @@ std::string vacuity(const Exercise& e, std::uint64_t max_align, std::uint64_t ca
 // Counts property runs and calls; reset before rc::check.
 void reset_counters();
 
-// Records the failure for last_failure() and fails the property with the violation report and
-// the command that replays it. `ops_run`: the ops the interpreter had run.
+// Records the failure for last_failure() and fails the property with the violation report, its
+// heap map (written under the temporary directory, shadowheap-heap-maps/; none for a violation
+// without blocks, or a case run in a child) and the command that replays it. `ops_run`: the ops
+// the interpreter had run.
 [[noreturn]] void fail_property(const std::string& report, const Violation& v,
-                                std::uint64_t ops_run, const std::string& allocator);
+                                std::uint64_t ops_run, const std::string& allocator,
+                                const HeapPicture* picture = nullptr);
 
 }  // namespace shadowheap::properties

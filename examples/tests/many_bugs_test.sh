@@ -20,6 +20,16 @@ grep -q '^=== violation in plugin: zeroed_not_zero in alloc_zeroed ' "$work/run.
 reproducers=$(grep -c '^signature: .* (the reproducer shows the same)' "$work/run.log")
 [ "$reproducers" -ge 2 ] || fail "$reproducers minimized reproducers, not 2 or more" "$work/run.log"
 grep -E '^=== violation in plugin: ' "$work/run.log"
+# Each reproducer has its heap map, named in the output and linked from report.html.
+maps=$(sed -n 's/^heap map: //p' "$work/run.log")
+[ "$(echo "$maps" | grep -c '\.svg$')" -ge 2 ] || fail "fewer than 2 heap maps named" "$work/run.log"
+for m in $maps; do
+  [ -s "$m" ] || fail "heap map $m is missing" "$work/run.log"
+  grep -q "href=\"regressions/$(basename "$m")\"" "$work/out/report.html" ||
+    fail "report.html does not link $(basename "$m")" "$work/out/report.html"
+done
+grep -q "^report: $work/out/report.html" "$work/run.log" || fail "report.html not named" "$work/run.log"
+grep -q 'class="plot"' "$work/out/report.html" || fail "report.html has no plot" "$work/out/report.html"
 
 s=0
 "$root/ci/fuzz.sh" --plugin "$lib" --no-build --time 5 --jobs 1 --minimize-time 0 \

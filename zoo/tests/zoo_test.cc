@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 
@@ -147,6 +148,27 @@ TEST_P(ZooConcurrent, StressModeCatchesTheBug) {
 
 INSTANTIATE_TEST_SUITE_P(, ZooConcurrent, ::testing::ValuesIn(bugs()),
                          [](const auto& info) { return info.param.name; });
+
+// A property that fails in process writes the heap map of its shrunk case and names it.
+TEST(ZooHeapMap, AFailingPropertyWritesTheMapOfItsShrunkCase) {
+  const std::string name = "zoo_bump_large_align_ignored";
+  const auto path =
+      std::filesystem::temp_directory_path() / "shadowheap-heap-maps" / (name + "-misaligned.svg");
+  std::filesystem::remove(path);
+  const auto& all = properties::suite();
+  const auto grid = std::find_if(all.begin(), all.end(), [](const properties::Property& p) {
+    return std::string(p.name) == "AlignmentGrid";
+  });
+  ASSERT_NE(grid, all.end());
+  properties::reset_counters();
+  EXPECT_FALSE(rc::check("alignment grid on " + name, [&] { grid->body(name); }));
+  EXPECT_EQ(properties::last_failure().kind, "misaligned");
+  std::ifstream in(path);
+  ASSERT_TRUE(in) << "no heap map at " << path;
+  const std::string svg((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_NE(svg.find("class=\"subject\""), std::string::npos);
+  EXPECT_NE(svg.find(": a multiple of "), std::string::npos);
+}
 
 // A bug the deterministic drivers catch, met by the stress mode first: its report carries the
 // run's ops one at a time on their threads, shrunk, and that trace replays to the same
