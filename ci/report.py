@@ -78,6 +78,9 @@ def main(out):
         parts.append(f'<h2 id="{html.escape(key)}">{html.escape(name)}</h2><div class="plots">' +
                      plot(points, 1, "coverage", "#1f77b4") +
                      plot(points, 2, "exec/s", "#2ca02c") + "</div>")
+        if os.path.isfile(os.path.join(out, "coverage", key, "index.html")):
+            parts.append(f'<p><a href="coverage/{html.escape(key)}/index.html">line coverage of '
+                         f"{html.escape(name)}'s own code</a> (ci/fuzz.sh --coverage)</p>")
         mine = [f for f in regressions if f.startswith(key + "-") and f.endswith(".trace")]
         if not mine:
             parts.append("<p>no violation</p>")
