@@ -164,13 +164,6 @@ std::string Interpreter::report(const Violation& v) const {
   return format_report(name_, history_, v);
 }
 
-std::optional<Violation> Interpreter::run(const std::vector<Op>& ops) {
-  history_.reserve(history_.size() + ops.size());
-  for (const Op& op : ops)
-    if (auto v = step(op)) return v;
-  return finish();
-}
-
 namespace {
 
 // The op as it acts in this state: a slot is taken modulo the live blocks and an offset modulo
@@ -373,7 +366,6 @@ std::optional<Violation> Interpreter::reuse() {
     // and what follows is no longer the same sequence.
     if (granted > granted_[i]) comparing = false;
   }
-  thread_ = 0;
   return free_all();  // so the ops after it start from an empty heap, as these did
 }
 

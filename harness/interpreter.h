@@ -65,8 +65,6 @@ class Interpreter {
   std::optional<Violation> step(const Op& op);
   // Verifies every live block, then frees them all (each verified again).
   std::optional<Violation> finish();
-  // step() over `ops`, then finish().
-  std::optional<Violation> run(const std::vector<Op>& ops);
 
   // The report for `v`: allocator, op, kind, bytes, and the trace so far.
   std::string report(const Violation& v) const;

@@ -8,15 +8,12 @@
 #include "allocators/freelist.h"
 #include "harness/run.h"
 #include "harness/trace.h"
+#include "testing/trace_ops.h"
 
 namespace shadowheap {
 namespace {
 
-std::vector<Op> ops(const char* trace) {
-  ParsedTrace parsed = parse_trace(trace);
-  EXPECT_EQ(parsed.error, "");
-  return parsed.ops;
-}
+std::vector<Op> ops(const char* trace) { return testing::trace_ops(trace); }
 
 std::size_t count(const std::string& text, const std::string& what) {
   std::size_t n = 0;

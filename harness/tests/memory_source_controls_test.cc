@@ -9,6 +9,7 @@
 #include "allocators/memory_source.h"
 #include "harness/run.h"
 #include "harness/trace.h"
+#include "testing/trace_ops.h"
 
 namespace shadowheap {
 namespace {
@@ -61,11 +62,7 @@ RegisteredAllocator entry() {
           [](MemorySource* s) { return std::make_unique<ChunkPerBlock<kBug>>(s); }};
 }
 
-std::vector<Op> ops(const char* trace) {
-  ParsedTrace parsed = parse_trace(trace);
-  EXPECT_EQ(parsed.error, "");
-  return parsed.ops;
-}
+std::vector<Op> ops(const char* trace) { return testing::trace_ops(trace); }
 
 constexpr const char* kTrace =
     "alloc size=100 align=8\nalloc size=64 align=16\nrealloc slot=1 size=5000\nfree slot=0\n"

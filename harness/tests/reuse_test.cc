@@ -11,6 +11,7 @@
 #include "allocators/tlsf.h"
 #include "harness/run.h"
 #include "harness/trace.h"
+#include "testing/trace_ops.h"
 
 namespace shadowheap {
 namespace {
@@ -40,11 +41,7 @@ class FourSlots final : public Allocator {
   std::array<bool, 4> used_{};
 };
 
-std::vector<Op> ops(const char* trace) {
-  ParsedTrace parsed = parse_trace(trace);
-  EXPECT_EQ(parsed.error, "");
-  return parsed.ops;
-}
+std::vector<Op> ops(const char* trace) { return testing::trace_ops(trace); }
 
 constexpr const char* kTrace =
     "alloc size=48 align=8\nalloc size=10 align=8\nfree slot=0\nalloc_many count=3 size=64 "
