@@ -433,6 +433,15 @@ for t in "${targets[@]}"; do
       echo "# expect: none"
       sed -n '/^  trace (/,/# \^ op/p' "$report" | sed '1d'
     } >"$trace"
+    # A violation that ended the process (a crash, a hang, an exit) left no picture: the heap
+    # before its op is drawn instead, from the trace up to that op.
+    n=$(sed -n 's/^  op #\([0-9]*\): .*/\1/p' "$report" | tail -1)
+    if [ ! -s "$heap_map" ] && [ -n "$n" ] && [ "$n" -gt 0 ]; then
+      before="$out/logs/$k-$name-before-op-$n.trace"
+      { grep '^# ' "$trace"; grep -v '^ *#' "$trace" | head -n "$n"; } >"$before"
+      "$replay" --svg "$heap_map" --at $((n - 1)) "$before" >"$before.log" 2>&1 || true
+      [ -s "$heap_map" ] && echo "heap map: $heap_map (the heap before op #$n, which ended the process)"
+    fi
     echo "kept: $(echo $files) (saved), $min (reproducer)"
     echo "regression: $trace (copy into corpus/regressions/ once fixed), $test_file"
     echo "replay: $replay $(realpath "$trace")"

@@ -9,6 +9,7 @@ packages=(
   zip rustc cargo  # cargo: the Rust crate (bindings/rust) and its example, offline
   electric-fence libdmalloc5  # third-party malloc libraries the plugin tests load
   librsvg2-bin python3  # rsvg-convert renders the heap maps in ctest; python3 reads the PNGs
+  chromium  # ctest opens fuzz.sh's report.html headless and checks a screenshot
 )
 
 missing=()

@@ -11,6 +11,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <optional>
+#include <string_view>
+#include <type_traits>
 
 #include "allocators/plugin.h"
 #include "allocators/registry.h"
@@ -145,8 +148,73 @@ struct Reply {
   std::uint64_t op_index;
   InterpreterStats stats;
   std::uint64_t upstream_requests;
-  std::uint32_t detail_len, report_len, error_len;
+  std::uint32_t detail_len, report_len, error_len, picture_len;
 };
+
+// The heap map's picture as bytes, for the reply (its parts are plain values but for the strings
+// and vectors, each sent as its length and its bytes).
+template <typename T>
+void put(std::string* out, const T& value) {
+  static_assert(std::is_trivially_copyable_v<T>);
+  out->append(reinterpret_cast<const char*>(&value), sizeof value);
+}
+template <typename T>
+void put_all(std::string* out, const T* data, std::uint64_t n) {
+  put(out, n);
+  out->append(reinterpret_cast<const char*>(data), n * sizeof(T));
+}
+std::string encode(const HeapPicture& p) {
+  std::string out;
+  for (const std::string* s : {&p.allocator, &p.title, &p.detail})
+    put_all(&out, s->data(), s->size());
+  put_all(&out, p.live.data(), p.live.size());
+  put_all(&out, p.trace.data(), p.trace.size());
+  put(&out, p.subject);
+  put(&out, p.other);
+  put(&out, p.align_grid);
+  put(&out, p.content);
+  put(&out, p.offset);
+  put(&out, p.current);
+  return out;
+}
+
+struct Reader {
+  std::string_view in;
+  bool ok = true;
+  template <typename T>
+  void get(T* value) {
+    ok = ok && in.size() >= sizeof(T);
+    if (!ok) return;
+    std::memcpy(value, in.data(), sizeof(T));
+    in.remove_prefix(sizeof(T));
+  }
+  template <typename V>
+  void get_all(V* out) {
+    std::uint64_t n = 0;
+    get(&n);
+    ok = ok && n <= in.size() / sizeof(out->front());
+    if (!ok) return;
+    out->resize(n);
+    std::memcpy(out->data(), in.data(), n * sizeof(out->front()));
+    in.remove_prefix(n * sizeof(out->front()));
+  }
+};
+std::optional<HeapPicture> decode(std::string_view bytes) {
+  if (bytes.empty()) return std::nullopt;
+  HeapPicture p;
+  Reader r{bytes};
+  for (std::string* s : {&p.allocator, &p.title, &p.detail}) r.get_all(s);
+  r.get_all(&p.live);
+  r.get_all(&p.trace);
+  r.get(&p.subject);
+  r.get(&p.other);
+  r.get(&p.align_grid);
+  r.get(&p.content);
+  r.get(&p.offset);
+  r.get(&p.current);
+  if (!r.ok || !r.in.empty()) return std::nullopt;
+  return p;
+}
 
 bool send_all(int fd, const void* data, std::size_t n) {
   for (const char* p = static_cast<const char*>(data); n > 0;) {
@@ -200,9 +268,12 @@ bool recv_string(int fd, std::uint32_t n, std::string* out) {
     reply.detail_len = static_cast<std::uint32_t>(detail.size());
     reply.report_len = static_cast<std::uint32_t>(r.report.size());
     reply.error_len = static_cast<std::uint32_t>(r.error.size());
+    const std::string picture = r.picture ? encode(*r.picture) : "";
+    reply.picture_len = static_cast<std::uint32_t>(picture.size());
     if (!send_all(sock, &reply, sizeof reply) || !send_all(sock, detail.data(), detail.size()) ||
         !send_all(sock, r.report.data(), r.report.size()) ||
-        !send_all(sock, r.error.data(), r.error.size()))
+        !send_all(sock, r.error.data(), r.error.size()) ||
+        !send_all(sock, picture.data(), picture.size()))
       _exit(0);
   }
 }
@@ -283,14 +354,16 @@ RunResult run_ops_in_child(std::string_view name, const std::vector<Op>& ops) {
   const std::uint64_t count = ops.size();
   Reply reply = {};
   RunResult result;
-  std::string detail;
+  std::string detail, picture;
   if (send_all(w.sock, &name_len, sizeof name_len) && send_all(w.sock, name.data(), name.size()) &&
       send_all(w.sock, &count, sizeof count) &&
       send_all(w.sock, ops.data(), ops.size() * sizeof(Op)) &&
       recv_all(w.sock, &reply, sizeof reply) && recv_string(w.sock, reply.detail_len, &detail) &&
       recv_string(w.sock, reply.report_len, &result.report) &&
-      recv_string(w.sock, reply.error_len, &result.error)) {
+      recv_string(w.sock, reply.error_len, &result.error) &&
+      recv_string(w.sock, reply.picture_len, &picture)) {
     result.stats = reply.stats;
+    result.picture = decode(picture);
     result.upstream_requests = reply.upstream_requests;
     if (reply.has_violation) {
       Violation v;

@@ -2,7 +2,8 @@
 # One ci/fuzz.sh --plugin run on a library with two independent bugs (misaligned blocks for
 # alignments of 64 and more; zeroed blocks above 256 bytes whose last byte is 1) reports
 # both, each once with its count and its own reproducer (minimizing is left out here for time:
-# plugin_state_test.sh minimizes); --stop-at-first stops at one.
+# plugin_state_test.sh minimizes), links both heap maps from report.html, which headless
+# Chromium shows with them; --stop-at-first stops at one.
 # usage: many_bugs_test.sh ROOT TWO_BUGS.so WORKDIR
 set -euo pipefail
 root=$1 lib=$2 work=$3
@@ -30,6 +31,16 @@ for m in $maps; do
 done
 grep -q "^report: $work/out/report.html" "$work/run.log" || fail "report.html not named" "$work/run.log"
 grep -q 'class="plot"' "$work/out/report.html" || fail "report.html has no plot" "$work/out/report.html"
+# report.html as a user sees it: a screenshot by headless Chromium, looked at like the heap maps
+# (its width, not blank, the violation rows' pink, the exec/s plot's green, the heap maps' red).
+command -v chromium >/dev/null || fail "chromium is missing (ci/setup.sh installs it)" /dev/null
+timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+  --disable-background-networking --disable-component-update --disable-sync --hide-scrollbars \
+  --user-data-dir="$work/chromium" --window-size=1280,2400 --screenshot="$work/report.png" \
+  "file://$work/out/report.html" >"$work/chromium.log" 2>&1 ||
+  fail "chromium did not take the screenshot" "$work/chromium.log"
+python3 "$root/testing/png_check.py" "$work/report.png" 1280 2400 "#f8d7da" "#2ca02c" "#d62728" ||
+  fail "the screenshot of report.html is wrong" "$work/out/report.html"
 
 s=0
 "$root/ci/fuzz.sh" --plugin "$lib" --no-build --time 5 --jobs 1 --minimize-time 0 \

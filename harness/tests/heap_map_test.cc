@@ -6,6 +6,7 @@
 
 #include "allocators/bump.h"
 #include "allocators/freelist.h"
+#include "allocators/registry.h"
 #include "harness/run.h"
 #include "harness/trace.h"
 #include "testing/trace_ops.h"
@@ -47,6 +48,23 @@ TEST(HeapMap, AnOverlapHighlightsTheBlockHit) {
   EXPECT_EQ(count(svg, "class=\"hit\""), 1u) << svg;
   EXPECT_NE(svg.find("(the block hit)"), std::string::npos);
   EXPECT_EQ(count(svg, "class=\"subject\""), 1u);
+}
+
+// A case run in a child process (the property suite over a plugin) brings its picture back.
+TEST(HeapMap, ACaseRunInAChildBringsItsPictureBack) {
+  register_allocator("heap_map_test_large_align_ignored",
+                     [] { return std::make_unique<BumpAllocator<BumpBug::kLargeAlignIgnored>>(); });
+  const std::vector<Op> trace = ops("alloc size=4096 align=8\nalloc size=16 align=8192");
+  const RunResult here = run_ops("heap_map_test_large_align_ignored", trace);
+  const RunResult child = run_ops_in_child("heap_map_test_large_align_ignored", trace);
+  ASSERT_TRUE(child.violation && child.picture) << child.report << child.error;
+  ASSERT_TRUE(here.picture);
+  EXPECT_EQ(child.violation->kind, ViolationKind::kMisaligned);
+  EXPECT_EQ(child.picture->live.size(), 1u);
+  EXPECT_EQ(child.picture->trace.size(), 2u);
+  // The same drawing but for the addresses, which differ between the processes.
+  EXPECT_EQ(heap_map_svg(*child.picture).size(), heap_map_svg(*here.picture).size());
+  EXPECT_NE(heap_map_svg(*child.picture).find(": a multiple of 8192"), std::string::npos);
 }
 
 TEST(HeapMap, LostContentMarksTheFirstDifferingByte) {

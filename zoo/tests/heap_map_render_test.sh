@@ -6,6 +6,7 @@
 set -euo pipefail
 replay=$1 work=$2
 rm -rf "$work" && mkdir -p "$work"
+png_check=$(dirname "$0")/../../testing/png_check.py
 fail() { echo "FAIL: $1"; [ -n "${2:-}" ] && cat "$2"; exit 1; }
 command -v rsvg-convert >/dev/null || fail "rsvg-convert is missing (ci/setup.sh installs librsvg2-bin)"
 
@@ -19,46 +20,7 @@ draw() {
   grep -q "VIOLATION $kind" "$work/$name.log" || fail "$name: no $kind" "$work/$name.log"
   grep -q "^heap map: $work/$name.svg" "$work/$name.log" || fail "$name: heap map not named" "$work/$name.log"
   rsvg-convert -o "$work/$name.png" "$work/$name.svg" || fail "$name: rsvg-convert failed"
-  python3 - "$work/$name.png" "$@" <<'PY' || fail "$name: the picture is wrong"
-import struct, sys, zlib
-path, colours = sys.argv[1], sys.argv[2:]
-data = open(path, "rb").read()
-assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
-pos, idat, width, height = 8, b"", 0, 0
-while pos < len(data):
-    n, kind = struct.unpack(">I4s", data[pos:pos + 8])
-    body = data[pos + 8:pos + 8 + n]
-    if kind == b"IHDR":
-        width, height, depth, ctype = struct.unpack(">IIBB", body[:10])
-        assert depth == 8 and ctype in (2, 6), f"unexpected PNG format {depth} {ctype}"
-        channels = 4 if ctype == 6 else 3
-    elif kind == b"IDAT":
-        idat += body
-    pos += 12 + n
-raw, stride = zlib.decompress(idat), width * channels
-rows, prev = [], bytearray(stride)
-for y in range(height):
-    f, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
-    for i in range(stride):
-        a = line[i - channels] if i >= channels else 0
-        b, c = prev[i], prev[i - channels] if i >= channels else 0
-        if f == 1: line[i] = (line[i] + a) & 255
-        elif f == 2: line[i] = (line[i] + b) & 255
-        elif f == 3: line[i] = (line[i] + (a + b) // 2) & 255
-        elif f == 4:
-            p = a + b - c; pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-            line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-    rows.append(line); prev = line
-pixels = [tuple(r[i:i + 3]) for r in rows for i in range(0, stride, channels)]
-assert width == 1360 and height >= 150, f"size {width}x{height}"
-ink = sum(1 for p in pixels if p != (255, 255, 255))
-assert ink > len(pixels) // 100, f"blank: {ink} of {len(pixels)} pixels drawn"
-for c in colours:
-    want = tuple(int(c[i:i + 2], 16) for i in (1, 3, 5))
-    near = sum(1 for p in pixels if all(abs(p[k] - want[k]) <= 40 for k in range(3)))
-    assert near >= 30, f"colour {c}: {near} pixels"
-print(f"{path}: {width}x{height}, {ink} pixels drawn, colours {' '.join(colours)} present")
-PY
+  python3 "$png_check" "$work/$name.png" 1360 150 "$@" || fail "$name: the picture is wrong"
 }
 
 # Alignments above 4096 served at 4096: the block against its alignment grid.
