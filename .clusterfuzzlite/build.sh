@@ -5,7 +5,7 @@ src=${SRC:-$(cd "$(dirname "$0")/.." && pwd)}
 [ -d "$src/allocators" ] || src=$src/shadowheap
 work=${WORK:-$(mktemp -d)}
 cmake -S "$src" -B "$work/build" -G Ninja \
-  -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_BUILD_TYPE= \
   -DCMAKE_C_COMPILER="$CC" -DCMAKE_CXX_COMPILER="$CXX" \
   -DCMAKE_C_FLAGS="$CFLAGS" -DCMAKE_CXX_FLAGS="$CXXFLAGS" \
   -DSHADOWHEAP_TESTS=OFF -DSHADOWHEAP_FUZZ_ENGINE="$LIB_FUZZING_ENGINE"

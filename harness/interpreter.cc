@@ -88,6 +88,8 @@ Interpreter::Interpreter(Allocator& allocator, std::string name, InterpreterOpti
       traits_(allocator.traits()),
       name_(std::move(name)),
       options_(options) {
+  history_.reserve(options.expected_ops);
+  granted_.reserve(options.expected_ops);
   g_current = this;
 }
 
@@ -153,6 +155,11 @@ Interpreter::~Interpreter() {
   for (auto& t : threads_) t.reset();
   Interpreter* self = this;
   g_current.compare_exchange_strong(self, nullptr);
+}
+
+std::vector<Op> Interpreter::take_history() {
+  for (auto& t : threads_) t.reset();
+  return std::move(history_);
 }
 
 std::atomic<std::uint64_t> Interpreter::progress_{0};

@@ -34,6 +34,9 @@ struct InterpreterOptions {
   // run_ops (harness/run.h): the heap map of the moment after this op, when no violation came
   // before (UINT64_MAX: none).
   std::uint64_t picture_after = UINT64_MAX;
+  // The ops the run is expected to take (run_ops: the trace's length), reserved for the history
+  // at once: a history grown by doubling costs page faults of fresh memory, several times over.
+  std::size_t expected_ops = 0;
 };
 
 struct InterpreterStats {
@@ -71,6 +74,10 @@ class Interpreter {
 
   const ShadowHeap& shadow() const { return shadow_; }
   const std::vector<Op>& history() const { return history_; }
+  // The history, moved out once the op threads have ended (as the destructor ends them: a crash
+  // there is still reported with the trace): the run is done, nothing may be called but the
+  // destructor.
+  std::vector<Op> take_history();
   const InterpreterStats& stats() const { return stats_; }
   const Allocator& allocator() const { return allocator_; }
   const std::string& name() const { return name_; }

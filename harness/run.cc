@@ -39,6 +39,7 @@ RunResult cannot_run(std::string error) {
 RunResult run_ops(Allocator& allocator, std::string_view name, const std::vector<Op>& ops,
                   InterpreterOptions options) {
   RunResult result;
+  options.expected_ops = std::max(options.expected_ops, ops.size());
   Interpreter interp(allocator, std::string(name), options);
   for (std::size_t i = 0; i < ops.size() && !result.violation; ++i) {
     result.violation = interp.step(ops[i]);
@@ -47,13 +48,13 @@ RunResult run_ops(Allocator& allocator, std::string_view name, const std::vector
   }
   if (!result.violation) result.violation = interp.finish();
   result.stats = interp.stats();
-  result.history = interp.history();
   if (result.violation) {
     result.report = interp.report(*result.violation);
     if (!result.picture)  // the moment asked for, if it came first
       result.picture =
-          picture_of(std::string(name), interp.shadow(), result.history, &*result.violation);
+          picture_of(std::string(name), interp.shadow(), interp.history(), &*result.violation);
   }
+  result.history = interp.take_history();
   return result;
 }
 
@@ -161,7 +162,7 @@ void put(std::string* out, const T& value) {
 template <typename T>
 void put_all(std::string* out, const T* data, std::uint64_t n) {
   put(out, n);
-  out->append(reinterpret_cast<const char*>(data), n * sizeof(T));
+  if (n != 0) out->append(reinterpret_cast<const char*>(data), n * sizeof(T));
 }
 std::string encode(const HeapPicture& p) {
   std::string out;
@@ -195,7 +196,7 @@ struct Reader {
     ok = ok && n <= in.size() / sizeof(out->front());
     if (!ok) return;
     out->resize(n);
-    std::memcpy(out->data(), in.data(), n * sizeof(out->front()));
+    if (n != 0) std::memcpy(out->data(), in.data(), n * sizeof(out->front()));
     in.remove_prefix(n * sizeof(out->front()));
   }
 };
