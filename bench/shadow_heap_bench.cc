@@ -21,7 +21,7 @@ void shadow_heap_step(benchmark::State& state) {
   for (auto _ : state) {
     s = shadowheap::splitmix64(s);
     const Block* victim = heap.at_slot(s);
-    heap.erase(victim->addr);
+    heap.erase(*victim);
     const std::uintptr_t addr = next;
     next += 64;
     benchmark::DoNotOptimize(heap.first_overlap(addr, 48));

@@ -511,7 +511,7 @@ void Interpreter::count_declared_refusals(std::uint64_t size, std::uint64_t alig
 
 std::optional<Violation> Interpreter::free_block(const Block& b) {
   if (auto v = verify(b, ViolationKind::kContentChanged, "before free")) return v;
-  const Block gone = shadow_.erase(b.addr);
+  const Block gone = shadow_.erase(b);
   ++stats_.calls;
   beat();
   allocator_.deallocate(reinterpret_cast<void*>(gone.addr), gone.size, gone.align());
@@ -539,7 +539,7 @@ std::optional<Violation> Interpreter::reallocate(const Block& b, std::uint64_t n
     ++stats_.null_results;
     return verify(b, ViolationKind::kFailedReallocDamaged, "after realloc answered null");
   }
-  const Block old = shadow_.detach(b.addr);
+  const Block old = shadow_.detach(b);
   const auto addr = reinterpret_cast<std::uintptr_t>(q);
   std::uint64_t extent = 0;
   const std::uint64_t id = next_id_, seed = splitmix64(id);
@@ -591,7 +591,7 @@ std::optional<Violation> Interpreter::fill_usable(const Block& b) {
   std::uint64_t usable = allocator_.usable_size(reinterpret_cast<void*>(b.addr));
   if (usable == 0 || usable == b.covered) return std::nullopt;
   std::uint64_t extent = 0;
-  const Block taken = shadow_.detach(b.addr);  // `b` dangles from here on
+  const Block taken = shadow_.detach(b);  // `b` dangles from here on
   auto v =
       admit(taken.addr, taken.size, taken.align_log2, taken.seed, shadow_.live_bytes(), &extent);
   Block grown = taken;

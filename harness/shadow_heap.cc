@@ -45,7 +45,10 @@ const Block* ShadowHeap::find(std::uintptr_t addr) const {
 
 const Block* ShadowHeap::first_overlap(std::uintptr_t begin, std::uint64_t len) const {
   // Candidates: the last block starting at or before `begin`, then the first starting after it.
-  const Position p = upper_bound(begin);
+  const Position p = upper_bound_hinted(begin);
+  hinted_ = true;
+  hint_addr_ = begin;
+  hint_ = p;
   if (p.i > 0 || p.rank > 0) {
     const Run& run = p.i > 0 ? run_at(p.rank) : run_at(p.rank - 1);
     const Block& before = table_[run.entry[p.i > 0 ? p.i - 1 : run.n - 1]];
@@ -68,14 +71,23 @@ void ShadowHeap::index(std::uintptr_t addr, std::uint32_t entry) {
     runs_.emplace_back();
     return static_cast<std::uint32_t>(runs_.size() - 1);
   };
+  // Where it goes: after its predecessor, in the predecessor's run (or first in the first run).
+  const Position p = upper_bound_hinted(addr);
+  hinted_ = false;
+  std::size_t rank = 0;
+  std::uint32_t i = 0;
   if (order_.empty()) {
     const std::uint32_t r = new_run();
     runs_[r].n = 0;
     order_.push_back(r);
     first_.push_back(addr);
+  } else if (p.i > 0) {
+    rank = p.rank;
+    i = p.i;
+  } else if (p.rank > 0) {
+    rank = p.rank - 1;
+    i = run_at(rank).n;
   }
-  const std::size_t k = count_until<false>(first_.data(), first_.size(), addr);
-  std::size_t rank = k == 0 ? 0 : k - 1;
   if (run_at(rank).n == kRun) {  // split: the upper half goes to a new run after this one
     const std::uint32_t q = new_run();
     Run& full = run_at(rank);
@@ -83,40 +95,50 @@ void ShadowHeap::index(std::uintptr_t addr, std::uint32_t entry) {
     upper.n = kRun / 2;
     std::copy(full.addr + kRun / 2, full.addr + kRun, upper.addr);
     std::copy(full.entry + kRun / 2, full.entry + kRun, upper.entry);
+    for (std::uint32_t k = 0; k < kRun / 2; ++k) run_of_[upper.entry[k]] = q;
     full.n = kRun / 2;
     order_.insert(order_.begin() + rank + 1, q);
     first_.insert(first_.begin() + rank + 1, upper.addr[0]);
-    if (addr >= upper.addr[0]) ++rank;
+    if (i > kRun / 2) {
+      ++rank;
+      i -= kRun / 2;
+    }
   }
   Run& run = run_at(rank);
-  const auto i = static_cast<std::uint32_t>(count_until<true>(run.addr, run.n, addr));
   std::copy_backward(run.addr + i, run.addr + run.n, run.addr + run.n + 1);
   std::copy_backward(run.entry + i, run.entry + run.n, run.entry + run.n + 1);
   run.addr[i] = addr;
   run.entry[i] = entry;
   ++run.n;
+  run_of_[entry] = order_[rank];
   if (i == 0) first_[rank] = addr;
 }
 
-std::uint32_t ShadowHeap::unindex(std::uintptr_t addr) {
-  const Position p = position_of(addr);
-  Run& run = run_at(p.rank);
-  const std::uint32_t entry = run.entry[p.i];
-  std::copy(run.addr + p.i + 1, run.addr + run.n, run.addr + p.i);
-  std::copy(run.entry + p.i + 1, run.entry + run.n, run.entry + p.i);
-  if (--run.n == 0) {
-    spare_.push_back(order_[p.rank]);
-    order_.erase(order_.begin() + p.rank);
-    first_.erase(first_.begin() + p.rank);
-  } else if (p.i == 0) {
-    first_[p.rank] = run.addr[0];
+void ShadowHeap::unindex(std::uint32_t entry) {
+  hinted_ = false;
+  const std::uintptr_t addr = table_[entry].addr;
+  Run& run = runs_[run_of_[entry]];
+  const auto i = static_cast<std::uint32_t>(count_until<true>(run.addr, run.n, addr));
+  std::copy(run.addr + i + 1, run.addr + run.n, run.addr + i);
+  std::copy(run.entry + i + 1, run.entry + run.n, run.entry + i);
+  --run.n;
+  if (run.n != 0 && i != 0) return;
+  // The run's rank, from its first address as first_ holds it (`addr` when it was the first).
+  const std::size_t rank =
+      count_until<true>(first_.data(), first_.size(), i == 0 ? addr : run.addr[0]);
+  if (run.n == 0) {
+    spare_.push_back(order_[rank]);
+    order_.erase(order_.begin() + rank);
+    first_.erase(first_.begin() + rank);
+  } else {
+    first_[rank] = run.addr[0];
   }
-  return entry;
 }
 
 std::uint32_t ShadowHeap::new_entry(const Block& b) {
   if (free_entries_.empty()) {
     table_.push_back(b);
+    run_of_.push_back(0);
     return static_cast<std::uint32_t>(table_.size() - 1);
   }
   const std::uint32_t e = free_entries_.back();
@@ -134,8 +156,9 @@ const Block& ShadowHeap::insert(Block b) {
   return table_[e];
 }
 
-Block ShadowHeap::erase(std::uintptr_t addr) {
-  const std::uint32_t e = unindex(addr);
+Block ShadowHeap::erase(const Block& block) {
+  const std::uint32_t e = entry_of(block);
+  unindex(e);
   const Block b = table_[e];
   free_entries_.push_back(e);
   live_bytes_ -= b.size;
@@ -148,7 +171,11 @@ Block ShadowHeap::erase(std::uintptr_t addr) {
   return b;
 }
 
-Block ShadowHeap::detach(std::uintptr_t addr) { return table_[unindex(addr)]; }
+Block ShadowHeap::detach(const Block& block) {
+  const std::uint32_t e = entry_of(block);
+  unindex(e);
+  return table_[e];
+}
 
 const Block& ShadowHeap::attach(const Block& old, Block moved) {
   moved.slot = old.slot;

@@ -10,7 +10,10 @@
 // address to its entry. The index is a list of sorted runs of at most kRun addresses, ordered by
 // their first address: a look-up is a branch-free binary search over the runs' first addresses,
 // then one within a run; an insert or erase moves at most kRun entries, and a full run splits in
-// two.
+// two. Two look-ups are saved where the interpreter's order of calls allows: each entry knows
+// its run, so a block known by its entry (erase, detach) is searched within that run only; and
+// the last first_overlap's position is kept until the index changes, so the insert or attach of
+// the block just checked (the interpreter checks each result before it records it) starts there.
 #pragma once
 
 #include <cstdint>
@@ -54,11 +57,14 @@ class ShadowHeap {
   // Adds a block (its slot is assigned here) and returns it. A reference into the heap stays
   // valid until the next insert or attach.
   const Block& insert(Block b);
-  // Removes the block at `addr`; the last slot moves into its place.
-  Block erase(std::uintptr_t addr);
+  // Removes `b`, a live block as the heap holds it (at_slot, find); the last slot moves into its
+  // place.
+  Block erase(const Block& b);
+  Block erase(std::uintptr_t addr) { return erase(*find(addr)); }
   // Realloc: detach takes a block out of the address index but keeps its slot and bytes;
   // attach puts the moved or resized block back at that slot.
-  Block detach(std::uintptr_t addr);
+  Block detach(const Block& b);
+  Block detach(std::uintptr_t addr) { return detach(*find(addr)); }
   const Block& attach(const Block& old, Block moved);
 
   // Every live block, in address order.
@@ -84,14 +90,20 @@ class ShadowHeap {
   Position upper_bound(std::uintptr_t addr) const;
   // The entry of `addr`, which must be indexed.
   Position position_of(std::uintptr_t addr) const;
+  // upper_bound(addr), or the position the last first_overlap found for it.
+  Position upper_bound_hinted(std::uintptr_t addr) const {
+    return hinted_ && hint_addr_ == addr ? hint_ : upper_bound(addr);
+  }
   Run& run_at(std::size_t rank) { return runs_[order_[rank]]; }
   const Run& run_at(std::size_t rank) const { return runs_[order_[rank]]; }
   void index(std::uintptr_t addr, std::uint32_t entry);
-  // Takes the block at `addr` out of the index and returns its entry in table_.
-  std::uint32_t unindex(std::uintptr_t addr);
+  // Takes `entry` out of the index.
+  void unindex(std::uint32_t entry);
   std::uint32_t new_entry(const Block& b);
+  std::uint32_t entry_of(const Block& b) const { return slots_[b.slot]; }
 
-  std::vector<Block> table_;  // live blocks and free entries (listed in free_entries_)
+  std::vector<Block> table_;           // live blocks and free entries (listed in free_entries_)
+  std::vector<std::uint32_t> run_of_;  // entry -> the run (in runs_) that indexes it
   std::vector<std::uint32_t> free_entries_;
   std::vector<std::uint32_t> slots_;   // slot -> entry
   std::vector<Run> runs_;              // the runs, in no order; free ones are listed in spare_
@@ -99,6 +111,10 @@ class ShadowHeap {
   std::vector<std::uintptr_t> first_;  // first_[k]: the first address of run order_[k]
   std::vector<std::uint32_t> spare_;
   std::uint64_t live_bytes_ = 0;
+  // The last first_overlap's upper_bound, valid until the index changes.
+  mutable bool hinted_ = false;
+  mutable std::uintptr_t hint_addr_ = 0;
+  mutable Position hint_{};
 };
 
 }  // namespace shadowheap
