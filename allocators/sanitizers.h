@@ -12,14 +12,14 @@
 #pragma once
 
 #if defined(__has_feature)
-#if __has_feature(address_sanitizer)
+#if __has_feature(address_sanitizer) && !defined(SHADOWHEAP_ASAN)
 #define SHADOWHEAP_ASAN 1
 #endif
 #if __has_feature(thread_sanitizer)
 #define SHADOWHEAP_TSAN 1
 #endif
 #if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer) || \
-    __has_feature(thread_sanitizer)
+    __has_feature(thread_sanitizer) || defined(SHADOWHEAP_ASAN)
 #define SHADOWHEAP_SANITIZER_RUNTIME 1
 #endif
 #endif
