@@ -22,6 +22,42 @@ std::size_t count_until(const std::uintptr_t* a, std::size_t n, std::uintptr_t x
 
 }  // namespace
 
+struct ShadowHeap::Storage {
+  std::vector<Block> table;
+  std::vector<std::uint32_t> run_of, free_entries, slots;
+  std::vector<Run> runs;
+  std::vector<std::uint32_t> order;
+  std::vector<std::uintptr_t> first;
+  std::vector<std::uint32_t> spare;
+};
+
+ShadowHeap::Storage& ShadowHeap::kept() {
+  static thread_local Storage storage;
+  return storage;
+}
+
+void ShadowHeap::swap(Storage& k) {
+  table_.swap(k.table);
+  run_of_.swap(k.run_of);
+  free_entries_.swap(k.free_entries);
+  slots_.swap(k.slots);
+  runs_.swap(k.runs);
+  order_.swap(k.order);
+  first_.swap(k.first);
+  spare_.swap(k.spare);
+}
+
+ShadowHeap::ShadowHeap() { swap(kept()); }
+
+ShadowHeap::~ShadowHeap() {
+  for (auto* v : {&run_of_, &free_entries_, &slots_, &order_, &spare_}) v->clear();
+  table_.clear();
+  runs_.clear();
+  first_.clear();
+  Storage& k = kept();
+  if (k.table.capacity() <= table_.capacity()) swap(k);  // the larger stays
+}
+
 ShadowHeap::Position ShadowHeap::upper_bound(std::uintptr_t addr) const {
   const std::size_t k = count_until<false>(first_.data(), first_.size(), addr);
   if (k == 0) return {0, 0};

@@ -38,7 +38,10 @@ struct Block {
 
 class ShadowHeap {
  public:
-  ShadowHeap() = default;
+  // Takes the storage the last heap destroyed on this thread left (its capacity, empty): a run
+  // after another (the fuzz target's inputs) allocates its books once, not at every input.
+  ShadowHeap();
+  ~ShadowHeap();
   ShadowHeap(const ShadowHeap&) = delete;
   ShadowHeap& operator=(const ShadowHeap&) = delete;
 
@@ -101,6 +104,9 @@ class ShadowHeap {
   void unindex(std::uint32_t entry);
   std::uint32_t new_entry(const Block& b);
   std::uint32_t entry_of(const Block& b) const { return slots_[b.slot]; }
+  struct Storage;
+  static Storage& kept();  // this thread's
+  void swap(Storage& kept);
 
   std::vector<Block> table_;           // live blocks and free entries (listed in free_entries_)
   std::vector<std::uint32_t> run_of_;  // entry -> the run (in runs_) that indexes it
