@@ -1,5 +1,10 @@
 #include "harness/interpreter.h"
 
+#include <linux/futex.h>
+#include <sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -95,14 +100,44 @@ Interpreter::Interpreter(Allocator& allocator, std::string name, InterpreterOpti
 
 namespace {
 
-// Returns once `a` no longer holds `old`. std::atomic::wait spins briefly and then blocks on a
-// futex; a longer spin of our own costs more than it saves on two cores (measured with bench's
-// 4-thread column: 163 K ops/s without, 42 K with 20 us, 22 K with 50 us), as the threads that
-// spin take the core the one with work needs.
-template <typename T>
-void await_change(const std::atomic<T>& a, T old) {
-  while (a.load(std::memory_order_acquire) == old) a.wait(old, std::memory_order_acquire);
-}
+// A count one thread moves and another waits on, with a futex of our own. (libstdc++ 12's
+// std::atomic::wait, used before, can lose a wake-up: its notify reads the waiters' count without
+// a fence after the store, and x86 may read it first; the bench's 4-thread run hung after ~100 K
+// hand-overs with the count moved and both threads asleep.) The waiter announces itself before
+// it reads the count and the mover reads the announcement after it stores (both sequentially
+// consistent), so one of them sees the other; the kernel checks the value again before sleeping.
+// It spins as briefly as std::atomic::wait did (16 pauses, 12 yields) before it sleeps: a longer
+// spin takes, on two cores, the core the thread with work needs (bench's 4-thread column: 163 K
+// ops/s without, 42 K with 20 us, 22 K with 50 us); none at all costs two sleeps per hand-over
+// (55-75 K ops/s).
+struct Count {
+  std::atomic<std::uint32_t> value{0}, waiters{0};
+
+  std::uint32_t load() const { return value.load(std::memory_order_acquire); }
+  void store(std::uint32_t v) {
+    value.store(v, std::memory_order_seq_cst);
+    if (waiters.load(std::memory_order_seq_cst) != 0)
+      syscall(SYS_futex, &value, FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+  }
+  // Returns once the count no longer holds `old`.
+  void await_change(std::uint32_t old) {
+    for (int i = 0; i < 16; ++i) {  // the brief spin std::atomic::wait makes: pauses, then yields
+      if (load() != old) return;
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+    }
+    for (int i = 0; i < 12; ++i) {
+      if (load() != old) return;
+      sched_yield();
+    }
+    waiters.fetch_add(1, std::memory_order_seq_cst);
+    while (value.load(std::memory_order_seq_cst) == old)
+      syscall(SYS_futex, &value, FUTEX_WAIT_PRIVATE, old, nullptr, nullptr, 0);
+    waiters.fetch_sub(1, std::memory_order_relaxed);
+  }
+};
+static_assert(sizeof(std::atomic<std::uint32_t>) == 4, "a futex is 32 bits");
 
 }  // namespace
 
@@ -112,27 +147,22 @@ void await_change(const std::atomic<T>& a, T old) {
 struct Interpreter::OpThread {
   const std::function<void()>* task = nullptr;  // written before `posted` moves
   bool quit = false;                            // likewise
-  std::atomic<std::uint32_t> posted{0}, finished{0};
+  Count posted, finished;
   std::thread thread{[this] {
     for (std::uint32_t seen = 0;;) {
-      await_change(posted, seen);
-      seen = posted.load(std::memory_order_acquire);
+      posted.await_change(seen);
+      seen = posted.load();
       if (quit) return;
       (*task)();
-      finished.store(seen, std::memory_order_release);
-      finished.notify_one();
+      finished.store(seen);
     }
   }};
-  void post() {
-    posted.store(posted.load(std::memory_order_relaxed) + 1, std::memory_order_release);
-    posted.notify_one();
-  }
+  void post() { posted.store(posted.load() + 1); }
   void run(const std::function<void()>& body) {
     task = &body;
     post();
-    const std::uint32_t n = posted.load(std::memory_order_relaxed);
-    for (std::uint32_t f; (f = finished.load(std::memory_order_acquire)) != n;)
-      await_change(finished, f);
+    const std::uint32_t n = posted.load();
+    for (std::uint32_t f; (f = finished.load()) != n;) finished.await_change(f);
   }
   ~OpThread() {
     quit = true;
