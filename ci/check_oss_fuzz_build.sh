@@ -14,6 +14,8 @@ count=0
 for target in "$OUT"/fuzz_*; do
   case "$target" in *.zip|*.dict) continue ;; esac
   name=$(basename "$target")
+  [ -x "$target" ] && [ "$(head -c 4 "$target" | od -An -c | tr -d ' ')" = '177ELF' ] ||
+    { echo "$target is not an executable fuzz target"; exit 1; }
   [ -s "$OUT/${name}_seed_corpus.zip" ] || { echo "missing $OUT/${name}_seed_corpus.zip"; exit 1; }
   [ -s "$OUT/$name.dict" ] || { echo "missing $OUT/$name.dict"; exit 1; }
   count=$((count + 1))
