@@ -45,12 +45,12 @@ class ShadowHeap {
   ShadowHeap(const ShadowHeap&) = delete;
   ShadowHeap& operator=(const ShadowHeap&) = delete;
 
-  std::size_t live_count() const { return slots_.size(); }
+  std::size_t live_count() const { return b_.slots.size(); }
   std::uint64_t live_bytes() const { return live_bytes_; }
 
   // The live block at `slot` modulo the live count; nullptr when nothing is live.
   const Block* at_slot(std::uint64_t slot) const {
-    return slots_.empty() ? nullptr : &table_[slots_[slot % slots_.size()]];
+    return b_.slots.empty() ? nullptr : &b_.table[b_.slots[slot % b_.slots.size()]];
   }
   const Block* find(std::uintptr_t addr) const;
 
@@ -73,8 +73,8 @@ class ShadowHeap {
   // Every live block, in address order.
   template <typename F>
   void for_each(F&& f) const {
-    for (std::uint32_t r : order_)
-      for (std::uint32_t i = 0; i < runs_[r].n; ++i) f(table_[runs_[r].entry[i]]);
+    for (std::uint32_t r : b_.order)
+      for (std::uint32_t i = 0; i < b_.runs[r].n; ++i) f(b_.table[b_.runs[r].entry[i]]);
   }
   std::vector<std::uintptr_t> addresses_in_slot_order() const;
 
@@ -83,13 +83,13 @@ class ShadowHeap {
   struct Run {
     std::uint32_t n = 0;
     std::uintptr_t addr[kRun];
-    std::uint32_t entry[kRun];  // in table_
+    std::uint32_t entry[kRun];  // in b_.table
   };
   struct Position {
-    std::size_t rank;  // in order_
+    std::size_t rank;  // in b_.order
     std::uint32_t i;   // in the run
   };
-  // The first entry whose address is above `addr` (rank == order_.size() when there is none).
+  // The first entry whose address is above `addr` (rank == b_.order.size() when there is none).
   Position upper_bound(std::uintptr_t addr) const;
   // The entry of `addr`, which must be indexed.
   Position position_of(std::uintptr_t addr) const;
@@ -97,25 +97,29 @@ class ShadowHeap {
   Position upper_bound_hinted(std::uintptr_t addr) const {
     return hinted_ && hint_addr_ == addr ? hint_ : upper_bound(addr);
   }
-  Run& run_at(std::size_t rank) { return runs_[order_[rank]]; }
-  const Run& run_at(std::size_t rank) const { return runs_[order_[rank]]; }
+  Run& run_at(std::size_t rank) { return b_.runs[b_.order[rank]]; }
+  const Run& run_at(std::size_t rank) const { return b_.runs[b_.order[rank]]; }
   void index(std::uintptr_t addr, std::uint32_t entry);
   // Takes `entry` out of the index.
   void unindex(std::uint32_t entry);
   std::uint32_t new_entry(const Block& b);
-  std::uint32_t entry_of(const Block& b) const { return slots_[b.slot]; }
-  struct Storage;
-  static Storage& kept();  // this thread's
-  void swap(Storage& kept);
+  std::uint32_t entry_of(const Block& b) const { return b_.slots[b.slot]; }
 
-  std::vector<Block> table_;           // live blocks and free entries (listed in free_entries_)
-  std::vector<std::uint32_t> run_of_;  // entry -> the run (in runs_) that indexes it
-  std::vector<std::uint32_t> free_entries_;
-  std::vector<std::uint32_t> slots_;   // slot -> entry
-  std::vector<Run> runs_;              // the runs, in no order; free ones are listed in spare_
-  std::vector<std::uint32_t> order_;   // the runs in use, by address
-  std::vector<std::uintptr_t> first_;  // first_[k]: the first address of run order_[k]
-  std::vector<std::uint32_t> spare_;
+  // The books, in one struct so that a heap can hand them on whole (kept()).
+  struct Books {
+    std::vector<Block> table;           // live blocks and free entries (listed in free_entries)
+    std::vector<std::uint32_t> run_of;  // entry -> the run (in runs) that indexes it
+    std::vector<std::uint32_t> free_entries;
+    std::vector<std::uint32_t> slots;   // slot -> entry
+    std::vector<Run> runs;              // the runs, in no order; free ones are listed in spare
+    std::vector<std::uint32_t> order;   // the runs in use, by address
+    std::vector<std::uintptr_t> first;  // first[k]: the first address of run order[k]
+    std::vector<std::uint32_t> spare;
+    void clear();  // empty, the capacity kept
+  };
+  Books b_;
+  // The books the last heap destroyed on this thread left (empty, with their capacity).
+  static Books& kept();
   std::uint64_t live_bytes_ = 0;
   // The last first_overlap's upper_bound, valid until the index changes.
   mutable bool hinted_ = false;
