@@ -27,13 +27,16 @@ struct Entry {
 struct ThreadHeaps {
   std::vector<Entry> entries;
   Entry last;  // the one found last: most calls find it here
-  ~ThreadHeaps() {
+  void release() {
     std::lock_guard lock(g_mu);
     for (const Entry& e : entries) {
       const auto it = live().find(e.owner);
       if (it != live().end() && it->second == e.generation) e.owner->release_heap(e.heap);
     }
+    entries.clear();
+    last = {};
   }
+  ~ThreadHeaps() { release(); }
 };
 thread_local ThreadHeaps t_heaps;
 
@@ -67,5 +70,7 @@ int heap_of_this_thread(Owner* owner, std::uint64_t generation) {
   t.entries.push_back(t.last = {owner, generation, heap});
   return heap;
 }
+
+void release_this_thread() { t_heaps.release(); }
 
 }  // namespace shadowheap::thread_heaps

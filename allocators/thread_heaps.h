@@ -32,4 +32,8 @@ void unregister_owner(Owner* owner);
 // kNone when the owner has none left.
 int heap_of_this_thread(Owner* owner, std::uint64_t generation);
 
+// The calling thread is done with every instance it has called: releases its heaps now, as its
+// end would (for a thread that lives on, e.g. the harness's op threads between inputs).
+void release_this_thread();
+
 }  // namespace shadowheap::thread_heaps

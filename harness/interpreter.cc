@@ -11,8 +11,10 @@
 #include <bit>
 #include <cstdint>
 #include <cstdio>
+#include <mutex>
 #include <thread>
 
+#include "allocators/thread_heaps.h"
 #include "harness/asan.h"
 #include "harness/output_guard.h"
 #include "harness/pattern.h"
@@ -171,24 +173,122 @@ struct Interpreter::OpThread {
   }
 };
 
+namespace {
+
+// Op threads outlive the interpreter that started them: creating and ending an OS thread costs
+// 280-340 us under ASan on this project's 2-core machine (the thread's shadow is mapped afresh
+// twice and its signal stack and descriptor unmapped, each a TLB shoot-down), which was most of
+// what a fuzz input on a thread-safe allocator cost. So an interpreter that is done parks its
+// threads here and the next one takes them; op thread k stays the same OS thread from input to
+// input, as thread 0 (the caller's) always was, until a thread_exit op ends it. Before it is
+// parked a thread lets go of what it holds of the instance (allocators/thread_heaps.h), as its
+// end used to. A fork's child finds its parent's threads here and forgets them (they do not
+// exist in the child).
+class ParkedThreads {
+ public:
+  using Thread = std::unique_ptr<Interpreter::OpThread>;
+  Thread take(std::uint8_t k) {
+    std::lock_guard lock(mu_);
+    forget_if_forked();
+    return std::move(threads_[k]);
+  }
+  // Returns `t` to its place, or ends it if another interpreter's thread k is parked there.
+  void park(std::uint8_t k, Thread t) {
+    {
+      std::lock_guard lock(mu_);
+      forget_if_forked();
+      if (!threads_[k]) threads_[k] = std::move(t);
+    }
+    t.reset();  // joined outside the lock, if it was not parked
+  }
+  static ParkedThreads& get() {
+    static auto* const parked = new ParkedThreads;  // never destroyed: threads run until exit
+    return *parked;
+  }
+
+ private:
+  void forget_if_forked() {
+    if (pid_ == getpid()) return;
+    for (auto& t : threads_) (void)t.release();  // no thread behind them in a fork's child
+    pid_ = getpid();
+  }
+  std::mutex mu_;
+  pid_t pid_ = getpid();
+  std::array<Thread, kMaxThreads> threads_;
+};
+
+}  // namespace
+
+std::uint8_t Interpreter::runs_on(const Op& op) const {
+  switch (op.kind) {
+    case OpKind::kThreadExit:  // the caller ends the thread
+    case OpKind::kFailUpstream:
+    case OpKind::kReuse:
+      return 0;
+    default:
+      return traits_.thread_safe && op.thread < kMaxThreads ? op.thread : 0;
+  }
+}
+
 std::optional<Violation> Interpreter::apply_on_thread(const Op& op) {
-  const std::uint8_t k = op.thread;
-  if (k == 0 || k >= kMaxThreads || !traits_.thread_safe) return apply(op);
-  if (!threads_[k]) threads_[k] = std::make_unique<OpThread>();
+  const std::uint8_t k = runs_on(op);
+  if (k == here_) return apply(op);
   std::optional<Violation> v;
   const std::function<void()> body = [&] { v = apply(op); };
-  threads_[k]->run(body);
+  op_thread(k).run(body);
   return v;
 }
 
+Interpreter::OpThread& Interpreter::op_thread(std::uint8_t k) {
+  if (!threads_[k]) threads_[k] = ParkedThreads::get().take(k);
+  if (!threads_[k]) threads_[k] = std::make_unique<OpThread>();
+  return *threads_[k];
+}
+
+std::optional<Violation> Interpreter::steps(std::span<const Op> ops, std::size_t* stepped) {
+  std::optional<Violation> v;
+  std::size_t i = 0;
+  while (i < ops.size() && !v) {
+    const std::uint8_t k = runs_on(ops[i]);
+    std::size_t end = i + 1;
+    while (end < ops.size() && runs_on(ops[end]) == k) ++end;
+    const std::function<void()> run = [&] {
+      here_ = k;
+      for (; i < end && !v; ++i) v = step(ops[i]);
+      here_ = 0;
+    };
+    if (k == 0)
+      run();
+    else
+      op_thread(k).run(run);
+  }
+  *stepped = i;
+  return v;
+}
+
+void Interpreter::end_thread(std::uint8_t k) {
+  if (k >= kMaxThreads || !traits_.thread_safe) return;
+  if (!threads_[k]) threads_[k] = ParkedThreads::get().take(k);  // a parked one ends too
+  threads_[k].reset();                                           // joined here, not on itself
+}
+
+void Interpreter::park_threads() {
+  const std::function<void()> done = [] { thread_heaps::release_this_thread(); };
+  for (std::uint8_t k = 0; k < kMaxThreads; ++k) {
+    if (!threads_[k]) continue;
+    threads_[k]->run(done);
+    ParkedThreads::get().park(k, std::move(threads_[k]));
+  }
+}
+
 Interpreter::~Interpreter() {
-  for (auto& t : threads_) t.reset();
+  park_threads();
   Interpreter* self = this;
   g_current.compare_exchange_strong(self, nullptr);
 }
 
 std::vector<Op> Interpreter::take_history() {
-  for (auto& t : threads_) t.reset();
+  park_threads();
   return std::move(history_);
 }
 
@@ -261,8 +361,8 @@ std::optional<Violation> Interpreter::step(const Op& given) {
   std::optional<Violation> v;
   OutputGuard guard(traits_.watch_output);
   const InterpreterStats before = stats_;
-  if (op.kind == OpKind::kThreadExit && op.thread < kMaxThreads)
-    threads_[op.thread].reset();  // joined here, not on itself
+  if (op.kind == OpKind::kThreadExit)
+    end_thread(op.thread);
   else if (op.kind == OpKind::kFailUpstream)
     fail_upstream(op);
   else if (op.kind == OpKind::kReuse)
@@ -375,7 +475,7 @@ std::optional<Violation> Interpreter::reuse() {
     const Op& first = history_[i];
     if (first.kind == OpKind::kFailUpstream) continue;
     if (first.kind == OpKind::kThreadExit) {
-      if (first.thread < kMaxThreads) threads_[first.thread].reset();
+      end_thread(first.thread);
       continue;
     }
     const Op op = normalized(first, shadow_.live_count(), traits_.thread_safe);

@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,7 @@ struct InterpreterStats {
 
 class Interpreter {
  public:
+  struct OpThread;  // one of the threads ops run on (interpreter.cc)
   // `name` is the allocator's registered name, for reports.
   Interpreter(Allocator& allocator, std::string name, InterpreterOptions options = {});
   ~Interpreter();
@@ -66,6 +68,10 @@ class Interpreter {
   // Runs one op (its slot taken modulo the live blocks, as history() records it). After a
   // violation the interpreter must not be stepped again.
   std::optional<Violation> step(const Op& op);
+  // step() over `ops` until one finds a violation; `*stepped` says how many were stepped. The
+  // same as stepping each, but ops that run one after another on one op thread go to it in one
+  // hand-over: the thread steps them itself.
+  std::optional<Violation> steps(std::span<const Op> ops, std::size_t* stepped);
   // Verifies every live block, then frees them all (each verified again).
   std::optional<Violation> finish();
 
@@ -142,9 +148,15 @@ class Interpreter {
   }
   bool finishing_ = false;
   std::uint8_t thread_ = 0;  // the op thread of the op running now
-  // Worker threads 1..kMaxThreads - 1, started at their first op (thread-safe allocators only).
-  struct OpThread;
+  // Worker threads 1..kMaxThreads - 1, taken at their first op (thread-safe allocators only)
+  // from those the last interpreter parked, or started; parked again when this one is done.
   std::array<std::unique_ptr<OpThread>, kMaxThreads> threads_;
+  std::uint8_t here_ = 0;  // the op thread steps() runs on now (0: the caller)
+  void park_threads();
+  void end_thread(std::uint8_t k);      // a thread_exit op: the next op on k gets a fresh thread
+  OpThread& op_thread(std::uint8_t k);  // taken or started at its first op
+  // The op thread `op` runs on (0: the caller's).
+  std::uint8_t runs_on(const Op& op) const;
   // apply(op) on op thread op.thread (this one for thread 0 and for allocators that are not
   // thread-safe), waiting for it.
   std::optional<Violation> apply_on_thread(const Op& op);

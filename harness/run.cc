@@ -41,11 +41,13 @@ RunResult run_ops(Allocator& allocator, std::string_view name, const std::vector
   RunResult result;
   options.expected_ops = std::max(options.expected_ops, ops.size());
   Interpreter interp(allocator, std::string(name), options);
-  for (std::size_t i = 0; i < ops.size() && !result.violation; ++i) {
-    result.violation = interp.step(ops[i]);
-    if (!result.violation && i == options.picture_after)
+  std::size_t stepped = 0;
+  if (options.picture_after < ops.size()) {  // the picture asked for, after that op
+    result.violation = interp.steps(std::span(ops).first(options.picture_after + 1), &stepped);
+    if (!result.violation)
       result.picture = picture_of(std::string(name), interp.shadow(), interp.history(), nullptr);
   }
+  if (!result.violation) result.violation = interp.steps(std::span(ops).subspan(stepped), &stepped);
   if (!result.violation) result.violation = interp.finish();
   result.stats = interp.stats();
   if (result.violation) {

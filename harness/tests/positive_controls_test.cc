@@ -1,6 +1,7 @@
 // Every violation kind, made to fire by an allocator that breaks exactly that promise. A check
 // that cannot fire is a defect; these tests fail if one stops firing or fires as the wrong kind.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "allocators/asan_hooks.h"
+#include "allocators/thread_heaps.h"
 #include "harness/asan.h"
 #include "harness/crash_reporter.h"
 #include "harness/run.h"
@@ -285,6 +287,67 @@ TEST(Interpreter, OpsRunOnTheirThreadsAndThreadExitEndsOne) {
   EXPECT_EQ(a.seen[1], a.seen[2]);  // the same worker, op after op
   EXPECT_NE(a.seen[3], a.seen[1]);  // a fresh thread after thread_exit
   EXPECT_NE(a.seen[3], a.seen[0]);
+}
+
+TEST(Interpreter, OpThreadsLiveOnFromRunToRunUntilAThreadExit) {
+  // OS threads cost hundreds of microseconds under ASan: a run's op threads are parked for the
+  // next run, and only a thread_exit op ends one.
+  static std::atomic<int> threads{0};
+  struct Recorder : CrossThreadCache {
+    void* allocate(std::size_t size, std::size_t align) override {
+      thread_local const int serial = ++threads;
+      seen.push_back(serial);
+      return CrossThreadCache::allocate(size, align);
+    }
+    std::vector<int> seen;
+  };
+  const auto ops = parse_trace("alloc size=8 align=8 thread=5\nalloc size=8 align=8 thread=6").ops;
+  Recorder first, second, third;
+  ASSERT_TRUE(run_ops(first, "positive_control", ops).passed());
+  ASSERT_TRUE(run_ops(second, "positive_control", ops).passed());
+  EXPECT_EQ(second.seen, first.seen);
+  auto exits = parse_trace("thread_exit thread=5").ops;
+  exits.insert(exits.end(), ops.begin(), ops.end());
+  ASSERT_TRUE(run_ops(third, "positive_control", exits).passed());
+  ASSERT_EQ(third.seen.size(), 2u);
+  EXPECT_NE(third.seen[0], first.seen[0]);  // thread 5 ended: a fresh one
+  EXPECT_EQ(third.seen[1], first.seen[1]);
+}
+
+TEST(Interpreter, AParkedThreadLetsGoOfItsHeapsAsAnEndingOneDid) {
+  // What a thread holds of an instance (allocators/thread_heaps.h) is released when its run is
+  // done, while the instance lives, as when the thread ended with the run.
+  struct Heaps : CrossThreadCache, thread_heaps::Owner {
+    Heaps() { generation = thread_heaps::register_owner(this); }
+    ~Heaps() { thread_heaps::unregister_owner(this); }
+    void* allocate(std::size_t size, std::size_t align) override {
+      thread_heaps::heap_of_this_thread(this, generation);
+      return CrossThreadCache::allocate(size, align);
+    }
+    int claim_heap() override { return claimed++; }
+    void release_heap(int) override { ++released; }
+    std::uint64_t generation = 0;
+    std::atomic<int> claimed{0}, released{0};
+  } a;
+  const auto ops = parse_trace("alloc size=8 align=8 thread=2\nalloc size=8 align=8 thread=4").ops;
+  ASSERT_TRUE(run_ops(a, "positive_control", ops).passed());
+  EXPECT_EQ(a.claimed, 2);
+  EXPECT_EQ(a.released, 2);
+}
+
+TEST(Interpreter, AForksChildStartsOpThreadsOfItsOwn) {
+  // The parent's parked threads do not exist in a fork's child (run_ops_in_child's workers are
+  // forks): a child that took them would wait for ever on its first threaded op.
+  const auto ops = parse_trace("alloc size=8 align=8 thread=3\nfree slot=0 thread=1").ops;
+  ASSERT_TRUE(run_ops("system", ops).passed());  // threads 1 and 3 parked here
+  const pid_t child = fork();
+  if (child == 0) {
+    alarm(30);
+    _exit(run_ops("system", ops).passed() ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
 }
 
 // An allocator whose traits ask for its output to be watched (plugins) and that prints.
