@@ -266,10 +266,11 @@ std::optional<Violation> Interpreter::steps(std::span<const Op> ops, std::size_t
   return v;
 }
 
+// Ends op thread k if it ran ops of this run. A parked thread k is left parked: it holds nothing
+// of this instance, as the fresh thread of a run in a new process does (ending it would cost an
+// OS thread's start and end at every thread_exit of a thread this run never used).
 void Interpreter::end_thread(std::uint8_t k) {
-  if (k >= kMaxThreads || !traits_.thread_safe) return;
-  if (!threads_[k]) threads_[k] = ParkedThreads::get().take(k);  // a parked one ends too
-  threads_[k].reset();                                           // joined here, not on itself
+  if (k < kMaxThreads) threads_[k].reset();  // joined here, not on itself
 }
 
 void Interpreter::park_threads() {

@@ -19,7 +19,8 @@ enum class OpKind : std::uint8_t {
   kCheckAll,     // verify every live block
   kAllocMany,    // `count` times allocate(size, align): deep states from short inputs
   kFreeEvery,    // free the live blocks whose slot is congruent to `offset` modulo `count`
-  kThreadExit,   // thread `thread` (1..7) ends; its next op runs on a fresh OS thread
+  kThreadExit,   // thread `thread` (1..7) ends if it ran ops of this run; its next op runs on
+                 // a fresh OS thread
   // The memory source (allocators/memory_source.h) skips `slot` requests, then refuses the next
   // `count` (kForever: every one after); a later fail_upstream replaces the plan. Nothing for an
   // allocator that takes no source.

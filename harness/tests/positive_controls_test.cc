@@ -306,12 +306,15 @@ TEST(Interpreter, OpThreadsLiveOnFromRunToRunUntilAThreadExit) {
   ASSERT_TRUE(run_ops(first, "positive_control", ops).passed());
   ASSERT_TRUE(run_ops(second, "positive_control", ops).passed());
   EXPECT_EQ(second.seen, first.seen);
-  auto exits = parse_trace("thread_exit thread=5").ops;
-  exits.insert(exits.end(), ops.begin(), ops.end());
+  const auto exits = parse_trace(
+                         "alloc size=8 align=8 thread=5\nthread_exit thread=5\n"
+                         "alloc size=8 align=8 thread=5\nalloc size=8 align=8 thread=6")
+                         .ops;
   ASSERT_TRUE(run_ops(third, "positive_control", exits).passed());
-  ASSERT_EQ(third.seen.size(), 2u);
-  EXPECT_NE(third.seen[0], first.seen[0]);  // thread 5 ended: a fresh one
-  EXPECT_EQ(third.seen[1], first.seen[1]);
+  ASSERT_EQ(third.seen.size(), 3u);
+  EXPECT_EQ(third.seen[0], first.seen[0]);
+  EXPECT_NE(third.seen[1], first.seen[0]);  // thread 5 ended: a fresh one
+  EXPECT_EQ(third.seen[2], first.seen[1]);
 }
 
 TEST(Interpreter, AParkedThreadLetsGoOfItsHeapsAsAnEndingOneDid) {
