@@ -15,7 +15,7 @@ void* Allocator::reallocate(void* p, std::size_t old_size, std::size_t align,
   // As in allocate_zeroed: an impossible success is returned untouched (the old block stays
   // live: the harness reports the success), a block too costly to copy into is refused.
   if (new_size > static_cast<std::size_t>(PTRDIFF_MAX)) return q;
-  if (too_costly(new_size)) {
+  if (too_costly(new_size) || too_costly_to_copy(std::min(old_size, new_size))) {
     deallocate(q, new_size, align);
     return nullptr;
   }
@@ -30,9 +30,9 @@ void* Allocator::allocate_zeroed(std::size_t size, std::size_t align) {
   // A success for a size no object can have is the allocator's bug, for the harness to report:
   // it is returned as it is, never written (the memset would crash in this default instead).
   if (size > static_cast<std::size_t>(PTRDIFF_MAX)) return p;
-  // Zeroing a block above kMaxCheapBlock would cost more than the rest of a fuzz input: such a
+  // Zeroing a block above kMaxDefaultCopy would cost more than the rest of a fuzz input: such a
   // block is released and the answer is null, which the contract always allows.
-  if (too_costly(size)) {
+  if (too_costly_to_copy(size)) {
     deallocate(p, size, align);
     return nullptr;
   }

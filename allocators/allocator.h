@@ -66,12 +66,13 @@ class Allocator {
 
   // A block of `new_size` bytes whose first min(old_size, new_size) bytes equal the old block's,
   // with the old block released; or null, with the old block intact and still live.
-  // Default: allocate, copy, deallocate (refusing as allocate_zeroed does, below).
+  // Default: allocate, copy, deallocate (refusing as allocate_zeroed does, below, when the
+  // bytes to copy are above kMaxDefaultCopy or the new block above kMaxCheapBlock).
   virtual void* reallocate(void* p, std::size_t old_size, std::size_t align, std::size_t new_size);
 
   // Like allocate, with every byte of the block zero. Default: allocate and memset; a block
-  // above kMaxCheapBlock (limits.h) is released and the answer is null, and a success for a size
-  // above PTRDIFF_MAX is returned untouched, for the harness to report.
+  // above kMaxDefaultCopy (limits.h: 1 MiB) is released and the answer is null, and a success for
+  // a size above PTRDIFF_MAX is returned untouched, for the harness to report.
   virtual void* allocate_zeroed(std::size_t size, std::size_t align);
 
   // Bytes the caller may use at `p` (>= its requested size), or 0 when unknown. Default: 0.

@@ -16,7 +16,8 @@
 //   free, fill_usable:    slot (1 byte, taken modulo the live blocks)
 //   realloc:              slot (1), size
 //   check_all:            -
-//   alloc_many:           count (1: 1..32; or 255, then 1: 1024, 2048, 3072, 4096), align,
+//   alloc_many:           count (1: 0..191 1..8, 192..254 9..32; or 255, then 1: 1024, 2048,
+//                         3072, 4096), align,
 //                         size (sizes and alignments above 8 KiB read as 8 KiB, and sizes
 //                         above 4 MiB / count as that)
 //   free_every:           stride (1: 1..8), offset (1: 0..stride-1)

@@ -4,7 +4,8 @@
 # refuses a page) is found by ci/fuzz.sh --plugin, whose printed replay shows it in a fresh shell
 # with the refusal in the trace, and by ci/test.sh --plugin (the FailureAtEveryIndex property).
 # The stale block is live (overlap) or in a page already given back to the source, which the
-# source keeps poisoned (live_block_poisoned): which one a run meets first is the fuzzer's.
+# source keeps poisoned (live_block_poisoned), or a block of another size class, not aligned as
+# this request asks (misaligned): which one a run meets first is the fuzzer's.
 # usage: source_plugin_test.sh ROOT BUGGY.so WORKDIR
 set -euo pipefail
 root=$1 buggy=$2 work=$3
@@ -15,7 +16,7 @@ s=0
 "$root/ci/fuzz.sh" --plugin "$buggy" --no-build --time 30 --jobs 1 --minimize-time 5 \
   --stop-at-first --out "$work/out" >"$work/fuzz.log" 2>&1 || s=$?
 [ $s -eq 1 ] || fail "ci/fuzz.sh --plugin exited $s, not 1" "$work/fuzz.log"
-stale='VIOLATION (overlap|live_block_poisoned)'
+stale='VIOLATION (overlap|live_block_poisoned|misaligned)'
 grep -qE "$stale" "$work/fuzz.log" || fail "fuzz.sh: no stale block reported" "$work/fuzz.log"
 grep -q "fail_upstream" "$work/fuzz.log" || fail "fuzz.sh: no refusal in the trace" "$work/fuzz.log"
 cmd=$(sed -n 's/^replay: //p' "$work/fuzz.log" | head -n1)
