@@ -37,7 +37,7 @@ enum class SizeKind : std::uint8_t {
 // come most often; large blocks and alignments, which cost pages, stay reachable (one value is
 // enough for libFuzzer) but rare.
 constexpr std::array<int, 5> kAlignShare = {112, 64, 48, 20, 12};
-constexpr std::array<int, 8> kSizeShare = {80, 32, 64, 24, 2, 32, 12, 10};
+constexpr std::array<int, 8> kSizeShare = {80, 32, 65, 24, 1, 32, 12, 10};
 static_assert(std::accumulate(kAlignShare.begin(), kAlignShare.end(), 0) == 256);
 static_assert(std::accumulate(kSizeShare.begin(), kSizeShare.end(), 0) == 256);
 
@@ -108,9 +108,9 @@ std::uint64_t decode_size(FuzzedDataProvider& in, std::uint8_t align_log2) {
   switch (kind_of<SizeKind>(in.ConsumeIntegral<std::uint8_t>(), kSizeShare)) {
     case SizeKind::kTiny:
       return in.ConsumeIntegralInRange<std::uint64_t>(1, 64);
-    case SizeKind::kPow2Edge: {  // 2^0..2^16 for 240 of the byte's values, 2^17..2^20 for 16
+    case SizeKind::kPow2Edge: {  // 2^0..2^16 for 248 of the byte's values, 2^17..2^20 for 8
       const std::uint8_t b = in.ConsumeIntegral<std::uint8_t>();
-      const int k = b < 240 ? b % 17 : 17 + (b - 240) % 4;
+      const int k = b < 248 ? b % 17 : 17 + (b - 248) % 4;
       return offset_size(std::uint64_t{1} << k, in.ConsumeIntegralInRange<int>(-8, 8));
     }
     case SizeKind::kSmall:

@@ -27,11 +27,11 @@
 //                kWord: 8 | kSmall 0..4 | kPage 0..12 | kLarge 0..20 | kHuge 21..63
 //   size      1  kind (of its 256 values, as listed below), then:
 //                kTiny        80   1 byte   1..64
-//                kPow2Edge    32   2 bytes  2^k + d, d -8..8 (at least 1); k 0..16 (byte < 240),
-//                                           17..20 (byte >= 240)
-//                kSmall       64   2 bytes  1..4096
+//                kPow2Edge    32   2 bytes  2^k + d, d -8..8 (at least 1); k 0..16 (byte < 248),
+//                                           17..20 (byte >= 248)
+//                kSmall       65   2 bytes  1..4096
 //                kMedium      24   3 bytes  4 KiB..128 KiB
-//                kLarge        2   3 bytes  128 KiB..8 MiB
+//                kLarge        1   3 bytes  128 KiB..8 MiB
 //                kAlignEdge   32   1 byte   align * {1, 2, 4} + {-1, 0, +1}, or a fraction of align
 //                kHuge        12   2 bytes  an edge (SIZE_MAX, 2^63, 2^32, ...) + d, -8..7
 //                kExact       10   8 bytes  1..2^64-1 (what the encoder writes)
