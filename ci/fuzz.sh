@@ -18,8 +18,11 @@
 # max_align=N,capacity=N,prefix=NAME,bind=own; also SHADOWHEAP_PLUGIN_OPTS), --minimize-time
 # SECONDS (default 30), --op-timeout SECONDS (a hung op is a
 # violation; default 10, 0: off), --stop-at-first (end each allocator's run at its first
-# violation), --no-build (use build/fuzz as it is), --threads N (after fuzzing, the stress mode
-# with N threads at once on every allocator that declares thread safety; 0: off, the default),
+# violation), --reproducible (a seed's run makes the same inputs in the same order: libFuzzer's
+# schedule then does not weigh inputs by their time, which it does by default,
+# -entropic_scale_per_exec_time, for 2-4x the exec/s), --no-build (use build/fuzz as it is),
+# --threads N (after fuzzing, the stress mode with N threads at once on every allocator that
+# declares thread safety; 0: off, the default),
 # --coverage (then replay each corpus through a build with clang source-based coverage: the
 # allocator's own line and branch coverage, and an HTML report; ci/coverage.sh).
 #
@@ -50,9 +53,10 @@ minimize_time=30
 op_timeout=${SHADOWHEAP_OP_TIMEOUT:-10}
 build=1
 stop_at_first=0
+reproducible=0
 threads=0
 coverage=0
-usage() { sed -n '2,38p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,41p' "$0" | sed 's/^# \{0,1\}//'; }
 usage_error() { echo "fuzz.sh: $1 (see --help)" >&2; exit 2; }
 number() { [[ "$2" =~ ^[0-9]+$ ]] && [ "$2" -ge "$3" ] || usage_error "$1 needs a whole number >= $3, not '$2'"; }
 while [ $# -gt 0 ]; do
@@ -72,6 +76,7 @@ while [ $# -gt 0 ]; do
     --op-timeout) number "$1" "$2" 0; op_timeout="$2"; shift 2 ;;
     --no-build) build=0; shift ;;
     --stop-at-first) stop_at_first=1; shift ;;
+    --reproducible) reproducible=1; shift ;;
     --threads) number "$1" "$2" 0; threads="$2"; shift 2 ;;
     --coverage) coverage=1; shift ;;
     -h|--help) usage; exit 0 ;;
@@ -213,6 +218,7 @@ fuzz_one() {
     status=0
     SHADOWHEAP_KEEP_GOING=$keep "$bin/fuzz_$t" -seed=$((seed + run)) -max_total_time="$left" \
       -timeout="$input_timeout" -rss_limit_mb=8192 -print_final_stats=1 \
+      -entropic_scale_per_exec_time=$((1 - reproducible)) \
       -artifact_prefix="$out/crashes/$k/" -dict=build/fuzz/corpus/shadowheap.dict \
       "${dirs[@]}" >>"$log" 2>&1 || status=$?
     echo "$status" >"$out/logs/$k.status"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The zoo's detection table: for every seeded bug, how fast libFuzzer finds it (median over
 # several seeds, from an empty corpus), how the property suite catches it, and how short the
-# minimized reproducer is.
+# minimized reproducer is. libFuzzer runs as ci/fuzz.sh runs it (its schedule weighs inputs by their
+# time: -entropic_scale_per_exec_time).
 #
 #   ci/zoo.sh                 # 5 seeds per bug, at most 60 s each
 #   ci/zoo.sh --seeds 3 --time 30 --bugs slab_class_alignment,buddy_align_ignored
@@ -79,7 +80,8 @@ for bug in $("$bin/zoo-replay" --list | sed -n 's/^zoo_//p'); do
     dir="$work/$bug-$seed"; mkdir -p "$dir"
     start=$(date +%s.%N)
     ASAN_OPTIONS=detect_leaks=0 "$bin/fuzz_zoo" -seed="$seed" -max_total_time="$budget" -timeout=10 \
-      -rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix="$dir/" "$dir" >"$dir.log" 2>&1 || true
+      -rss_limit_mb=4096 -print_final_stats=1 -entropic_scale_per_exec_time=1 \
+      -artifact_prefix="$dir/" "$dir" >"$dir.log" 2>&1 || true
     end=$(date +%s.%N)
     if compgen -G "$dir/crash-*" >/dev/null || compgen -G "$dir/timeout-*" >/dev/null; then
       found=$((found + 1))
