@@ -267,17 +267,20 @@ TEST(PositiveControl, CrossThreadFreeHandedOutTwice) {
   EXPECT_TRUE(run_ops(b, "positive_control", one.ops).passed());
 }
 
+// Records which OS thread made each allocation: a number per OS thread (thread ids may be
+// reused after a join; these are not).
+struct ThreadRecorder : CrossThreadCache {
+  void* allocate(std::size_t size, std::size_t align) override {
+    static std::atomic<int> threads{0};
+    thread_local const int serial = ++threads;
+    seen.push_back(serial);
+    return CrossThreadCache::allocate(size, align);
+  }
+  std::vector<int> seen;
+};
+
 TEST(Interpreter, OpsRunOnTheirThreadsAndThreadExitEndsOne) {
-  // A number per OS thread (thread ids may be reused after a join; these are not).
-  static std::atomic<int> threads{0};
-  struct Recorder : CrossThreadCache {
-    void* allocate(std::size_t size, std::size_t align) override {
-      thread_local const int serial = ++threads;
-      seen.push_back(serial);
-      return CrossThreadCache::allocate(size, align);
-    }
-    std::vector<int> seen;
-  } a;
+  ThreadRecorder a;
   ParsedTrace t = parse_trace(
       "alloc size=8 align=8\nalloc size=8 align=8 thread=3\nalloc size=8 align=8 thread=3\n"
       "thread_exit thread=3\nalloc size=8 align=8 thread=3\n");
@@ -292,17 +295,8 @@ TEST(Interpreter, OpsRunOnTheirThreadsAndThreadExitEndsOne) {
 TEST(Interpreter, OpThreadsLiveOnFromRunToRunUntilAThreadExit) {
   // OS threads cost hundreds of microseconds under ASan: a run's op threads are parked for the
   // next run, and only a thread_exit op ends one.
-  static std::atomic<int> threads{0};
-  struct Recorder : CrossThreadCache {
-    void* allocate(std::size_t size, std::size_t align) override {
-      thread_local const int serial = ++threads;
-      seen.push_back(serial);
-      return CrossThreadCache::allocate(size, align);
-    }
-    std::vector<int> seen;
-  };
   const auto ops = parse_trace("alloc size=8 align=8 thread=5\nalloc size=8 align=8 thread=6").ops;
-  Recorder first, second, third;
+  ThreadRecorder first, second, third;
   ASSERT_TRUE(run_ops(first, "positive_control", ops).passed());
   ASSERT_TRUE(run_ops(second, "positive_control", ops).passed());
   EXPECT_EQ(second.seen, first.seen);
