@@ -207,14 +207,18 @@ class ParkedThreads {
   }
 
  private:
+  // In a fork's child no thread is behind them: they are kept, never ended (a join would wait
+  // for ever), and stay reachable (not leaks to LeakSanitizer).
   void forget_if_forked() {
     if (pid_ == getpid()) return;
-    for (auto& t : threads_) (void)t.release();  // no thread behind them in a fork's child
+    for (auto& t : threads_)
+      if (t) forgotten_.push_back(std::move(t));
     pid_ = getpid();
   }
   std::mutex mu_;
   pid_t pid_ = getpid();
   std::array<Thread, kMaxThreads> threads_;
+  std::vector<Thread> forgotten_;
 };
 
 }  // namespace
