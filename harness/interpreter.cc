@@ -249,7 +249,7 @@ Interpreter::OpThread& Interpreter::op_thread(std::uint8_t k) {
   return *threads_[k];
 }
 
-std::optional<Violation> Interpreter::steps(std::span<const Op> ops, std::size_t* stepped) {
+std::optional<Violation> Interpreter::steps(std::span<const Op> ops) {
   std::optional<Violation> v;
   std::size_t i = 0;
   while (i < ops.size() && !v) {
@@ -266,7 +266,6 @@ std::optional<Violation> Interpreter::steps(std::span<const Op> ops, std::size_t
     else
       op_thread(k).run(run);
   }
-  *stepped = i;
   return v;
 }
 

@@ -68,10 +68,10 @@ class Interpreter {
   // Runs one op (its slot taken modulo the live blocks, as history() records it). After a
   // violation the interpreter must not be stepped again.
   std::optional<Violation> step(const Op& op);
-  // step() over `ops` until one finds a violation; `*stepped` says how many were stepped. The
-  // same as stepping each, but ops that run one after another on one op thread go to it in one
+  // step() over `ops` until one finds a violation (history() says how far it came). The same
+  // as stepping each, but ops that run one after another on one op thread go to it in one
   // hand-over: the thread steps them itself.
-  std::optional<Violation> steps(std::span<const Op> ops, std::size_t* stepped);
+  std::optional<Violation> steps(std::span<const Op> ops);
   // Verifies every live block, then frees them all (each verified again).
   std::optional<Violation> finish();
 
@@ -157,8 +157,8 @@ class Interpreter {
   OpThread& op_thread(std::uint8_t k);  // taken or started at its first op
   // The op thread `op` runs on (0: the caller's).
   std::uint8_t runs_on(const Op& op) const;
-  // apply(op) on op thread op.thread (this one for thread 0 and for allocators that are not
-  // thread-safe), waiting for it.
+  // apply(op) on the op thread it runs on (runs_on), waiting for it; directly when the caller is
+  // that thread already (here_).
   std::optional<Violation> apply_on_thread(const Op& op);
   // Bumps progress_ for the scope of one op; plain loads and stores, no locked instruction.
   struct InOp {

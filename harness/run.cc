@@ -41,13 +41,14 @@ RunResult run_ops(Allocator& allocator, std::string_view name, const std::vector
   RunResult result;
   options.expected_ops = std::max(options.expected_ops, ops.size());
   Interpreter interp(allocator, std::string(name), options);
-  std::size_t stepped = 0;
+  std::span<const Op> rest(ops);
   if (options.picture_after < ops.size()) {  // the picture asked for, after that op
-    result.violation = interp.steps(std::span(ops).first(options.picture_after + 1), &stepped);
+    result.violation = interp.steps(rest.first(options.picture_after + 1));
     if (!result.violation)
       result.picture = picture_of(std::string(name), interp.shadow(), interp.history(), nullptr);
+    rest = rest.subspan(options.picture_after + 1);
   }
-  if (!result.violation) result.violation = interp.steps(std::span(ops).subspan(stepped), &stepped);
+  if (!result.violation) result.violation = interp.steps(rest);
   if (!result.violation) result.violation = interp.finish();
   result.stats = interp.stats();
   if (result.violation) {
