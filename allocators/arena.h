@@ -80,12 +80,15 @@ class Arena {
     poison_range(from, from + kPoisonEdge);
     poison_range(from + n - kPoisonEdge, from + n);
   }
-  // Makes [p, p + n) addressable again for whoever owns it next (a chunk a memory source lends
-  // anew), touching only the pages that hold poison; the mark does not move.
-  void clear_poison(const void* p, std::size_t n) {
+  // Lends [p, p + n) to whoever owns it next (a chunk a memory source hands out): addressable
+  // again, touching only the pages that hold poison, and within the pages asked about when the
+  // mapping is given back (its owner may write it without telling); the mark does not move.
+  void lend(const void* p, std::size_t n) {
     const std::size_t from = offset(p);
     if (from >= size_) return;
-    unpoison_range(from, from + std::min(n, size_ - from));
+    n = std::min(n, size_ - from);
+    told_end_ = std::max(told_end_, static_cast<std::size_t>(base_ - raw_) + from + n);
+    unpoison_range(from, from + n);
   }
   // Poisons [p, p + n) whole, above the mark too (a guard page: keep n small).
   void poison_guard(const void* p, std::size_t n) {
@@ -106,13 +109,19 @@ class Arena {
   using PageSet = std::vector<std::uint64_t>;  // bit i: page i
   static void mark(PageSet& set, std::size_t from, std::size_t to) {
     if (from >= to) return;
-    for (std::size_t page = from / kPage; page <= (to - 1) / kPage; ++page)
-      set[page / 64] |= std::uint64_t{1} << (page % 64);
+    const std::size_t first = from / kPage, last = (to - 1) / kPage;
+    for (std::size_t w = first / 64; w <= last / 64; ++w) {
+      std::uint64_t bits = ~std::uint64_t{0};
+      if (w == first / 64) bits &= ~std::uint64_t{0} << (first % 64);
+      if (w == last / 64 && last % 64 != 63) bits &= (std::uint64_t{1} << (last % 64 + 1)) - 1;
+      set[w] |= bits;
+    }
   }
   // Dirty pages are counted from the mapping's start (raw_), like its resident pages.
   void mark_dirty(std::size_t from, std::size_t to) {
     const std::size_t at = base_ - raw_;
     mark(dirty_pages_, at + from, at + to);
+    told_end_ = std::max(told_end_, at + to);
   }
   void poison_range(std::size_t from, std::size_t to);
   void reset_mapping();  // see arena.cc
@@ -123,9 +132,10 @@ class Arena {
   std::size_t raw_size_ = 0;
   std::size_t size_ = 0;
   std::size_t high_ = 0;
-  PageSet dirty_pages_;     // of the mapping (pages from raw_): may hold bytes other than zero
-  PageSet resident_;        // of the mapping: resident, and zero, when taken
-  PageSet poisoned_pages_;  // of the arena (pages from base_): may hold poisoned bytes (ASan)
+  std::size_t told_end_ = 0;  // of the mapping: the end of the pages marked dirty or lent
+  PageSet dirty_pages_;       // of the mapping (pages from raw_): may hold bytes other than zero
+  PageSet resident_;          // of the mapping: resident, and zero, when taken
+  PageSet poisoned_pages_;    // of the arena (pages from base_): may hold poisoned bytes (ASan)
 };
 
 }  // namespace shadowheap

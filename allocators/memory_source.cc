@@ -39,7 +39,7 @@ void* ArenaSource::acquire(std::size_t bytes, std::size_t align) {
       free_.erase(e);
     }
     unsigned char* p = arena_->base() + start;
-    arena_->clear_poison(p, pages);
+    arena_->lend(p, pages);
     arena_->poison_guard(p + pages, Arena::kPage);
     chunks_.push_back({reinterpret_cast<std::uintptr_t>(p), bytes, request});
     held_ += bytes;

@@ -39,6 +39,23 @@ TEST(Arena, ReusedMappingReadsAsFresh) {
   EXPECT_TRUE(all_zero(b.base(), kSize));
 }
 
+TEST(Arena, AWriteBeyondEverythingToldReadsAsZeroAgain) {
+  constexpr std::size_t kOwnSize = kSize / 2;  // a mapping of its own, fresh from mmap
+  unsigned char* first = nullptr;
+  {
+    Arena a(kOwnSize);
+    first = a.base();
+    ASSERT_NE(first, nullptr);
+    a.unpoison(first, 64);  // the only thing told: the pages beyond are not asked about
+    std::memset(first, 0xab, 64);
+    first[kOwnSize - 100] = 1;  // written without telling, past the last page marked
+  }
+  Arena b(kOwnSize);
+  ASSERT_EQ(b.base(), first) << "the mapping was not reused";
+  b.unpoison(b.base(), kOwnSize);
+  EXPECT_TRUE(all_zero(b.base(), kOwnSize));
+}
+
 TEST(Arena, ZeroClearsLargeAndSmallRanges) {
   Arena a(kSize);
   a.unpoison(a.base(), kSize);
