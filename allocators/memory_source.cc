@@ -22,26 +22,23 @@ void* ArenaSource::acquire(std::size_t bytes, std::size_t align) {
     return nullptr;
   if (!arena_) {
     arena_.emplace(size_, kMaxChunkAlign);
-    if (arena_->base() != nullptr) free_.push_back({0, size_});
+    if (arena_->base() != nullptr) add_free(0, size_);
   }
   const std::size_t pages = align_up(bytes, Arena::kPage);
+  const std::size_t need = pages + Arena::kPage;  // a guard page after
   const auto base = reinterpret_cast<std::uintptr_t>(arena_->base());
-  for (auto e = free_.begin(); e != free_.end(); ++e) {
-    const std::size_t start = align_up(base + e->from, align) - base;
-    if (start >= e->to || e->to - start < pages + Arena::kPage) continue;  // a guard page after
-    const Extent rest = {start + pages + Arena::kPage, e->to};
-    if (start != e->from) {
-      e->to = start;
-      if (rest.from != rest.to) free_.insert(e + 1, rest);
-    } else if (rest.from != rest.to) {
-      *e = rest;
-    } else {
-      free_.erase(e);
-    }
+  for (auto e = by_size_.lower_bound({need, 0}); e != by_size_.end(); ++e) {
+    const std::size_t from = e->second, to = from + e->first;
+    const std::size_t start = align_up(base + from, align) - base;
+    if (start >= to || to - start < need) continue;
+    remove_free(from, to);
+    add_free(from, start);
+    add_free(start + need, to);
     unsigned char* p = arena_->base() + start;
     arena_->lend(p, pages);
     arena_->poison_guard(p + pages, Arena::kPage);
-    chunks_.push_back({reinterpret_cast<std::uintptr_t>(p), bytes, request});
+    const auto at = reinterpret_cast<std::uintptr_t>(p);
+    chunks_.emplace(at, Chunk{at, bytes, request});
     held_ += bytes;
     return p;
   }
@@ -50,10 +47,8 @@ void* ArenaSource::acquire(std::size_t bytes, std::size_t align) {
 
 void ArenaSource::release(void* p, std::size_t bytes) {
   std::lock_guard lock(mu_);
-  const auto at = reinterpret_cast<std::uintptr_t>(p);
-  const auto chunk =
-      std::find_if(chunks_.begin(), chunks_.end(), [&](const Chunk& c) { return c.at == at; });
-  if (chunk == chunks_.end() || chunk->bytes != bytes) {
+  const auto chunk = chunks_.find(reinterpret_cast<std::uintptr_t>(p));
+  if (chunk == chunks_.end() || chunk->second.bytes != bytes) {
     if (misuse_.empty()) {
       char text[160];
       if (chunk == chunks_.end())
@@ -62,7 +57,7 @@ void ArenaSource::release(void* p, std::size_t bytes) {
       else
         std::snprintf(text, sizeof text,
                       "release(%p, %zu): the chunk there was acquired with %zu bytes", p, bytes,
-                      chunk->bytes);
+                      chunk->second.bytes);
       misuse_ = text;
       misused_.store(true, std::memory_order_relaxed);
     }
@@ -70,21 +65,32 @@ void ArenaSource::release(void* p, std::size_t bytes) {
   }
   held_ -= bytes;
   chunks_.erase(chunk);
-  const std::size_t from = arena_->offset(p);
+  std::size_t from = arena_->offset(p);
   const std::size_t pages = align_up(bytes, Arena::kPage);
   arena_->poison(p, pages);  // a use after release, near the chunk's ends, is an ASan report
-  Extent freed = {from, from + pages + Arena::kPage};
-  auto next = std::lower_bound(free_.begin(), free_.end(), freed.from,
-                               [](const Extent& e, std::size_t x) { return e.from < x; });
-  if (next != free_.end() && next->from == freed.to) {
-    freed.to = next->to;
-    next = free_.erase(next);
+  std::size_t to = from + pages + Arena::kPage;
+  const auto next = free_.find(to);
+  if (next != free_.end()) {
+    to = next->second;
+    remove_free(next->first, next->second);
   }
-  if (next != free_.begin() && std::prev(next)->to == freed.from) {
-    std::prev(next)->to = freed.to;
-    return;
+  auto prev = free_.lower_bound(from);
+  if (prev != free_.begin() && (--prev)->second == from) {
+    from = prev->first;
+    remove_free(prev->first, prev->second);
   }
-  free_.insert(next, freed);
+  add_free(from, to);
+}
+
+void ArenaSource::add_free(std::size_t from, std::size_t to) {
+  if (from == to) return;
+  free_.emplace(from, to);
+  by_size_.emplace(to - from, from);
+}
+
+void ArenaSource::remove_free(std::size_t from, std::size_t to) {
+  free_.erase(from);
+  by_size_.erase({to - from, from});
 }
 
 void ArenaSource::fail(std::uint64_t skip, std::uint64_t count) {
@@ -106,8 +112,14 @@ std::size_t ArenaSource::held() const {
   return held_;
 }
 std::vector<ArenaSource::Chunk> ArenaSource::outstanding() const {
-  std::lock_guard lock(mu_);
-  return chunks_;
+  std::vector<Chunk> out;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [at, chunk] : chunks_) out.push_back(chunk);
+  }
+  std::sort(out.begin(), out.end(),
+            [](const Chunk& a, const Chunk& b) { return a.request < b.request; });
+  return out;
 }
 std::string ArenaSource::misuse() const {
   std::lock_guard lock(mu_);

@@ -16,9 +16,13 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "allocators/arena.h"
@@ -80,23 +84,27 @@ class ArenaSource final : public MemorySource {
     std::size_t bytes;      // as asked
     std::uint64_t request;  // its number (1 = the first acquire)
   };
-  std::uint64_t requests() const;  // acquire calls so far
-  std::uint64_t refused() const;   // of them, refused by the plan
-  std::size_t held() const;        // bytes of the chunks not released
-  std::vector<Chunk> outstanding() const;
+  std::uint64_t requests() const;          // acquire calls so far
+  std::uint64_t refused() const;           // of them, refused by the plan
+  std::size_t held() const;                // bytes of the chunks not released
+  std::vector<Chunk> outstanding() const;  // in the order they were requested
   // The first release of memory that was not an outstanding chunk of that size, or "".
   std::string misuse() const;
   bool misused() const { return misused_.load(std::memory_order_relaxed); }
 
  private:
-  struct Extent {
-    std::size_t from, to;  // offsets in the arena, page-aligned
-  };
+  // Free extents of the arena, page-aligned offsets [from, to): disjoint, not adjacent. A request
+  // takes the smallest that fits (the lowest of those), so a run of thousands of chunks costs a
+  // look-up each, not a walk.
+  void add_free(std::size_t from, std::size_t to);
+  void remove_free(std::size_t from, std::size_t to);
+
   std::size_t size_;
   std::optional<Arena> arena_;  // mapped at the first request: a source never asked costs nothing
   mutable std::mutex mu_;
-  std::vector<Extent> free_;  // sorted, disjoint, not adjacent
-  std::vector<Chunk> chunks_;
+  std::map<std::size_t, std::size_t> free_;                // from -> to
+  std::set<std::pair<std::size_t, std::size_t>> by_size_;  // (to - from, from) of each
+  std::unordered_map<std::uintptr_t, Chunk> chunks_;       // by address
   std::uint64_t requests_ = 0, refused_ = 0;
   std::uint64_t fail_from_ = 0, fail_to_ = 0;  // requests in [fail_from_, fail_to_) are refused
   std::size_t held_ = 0;
