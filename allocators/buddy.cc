@@ -21,7 +21,6 @@ std::vector<std::uint64_t> take_bits(std::size_t words) {
         auto taken = std::move(bits);
         std::swap(bits, g_spare.back());
         g_spare.pop_back();
-        std::fill(taken.begin(), taken.end(), 0);
         return taken;
       }
   }

@@ -23,7 +23,8 @@ enum class BuddyBug { kNone, kGrowLeavesBuddyFree, kShrinkSplitsTooFar, kAlignIg
 
 namespace buddy {
 // The free bitmaps of every order, in one array of `words` zero words. Arrays are reused across
-// instances (a new 128 KiB one costs page faults; a reused one, a memset of resident memory).
+// instances (a new 128 KiB one costs page faults, and zeroing one whole a memset of 128 KiB per
+// instance): an array is given back with every word zero, its owner clearing the words it wrote.
 std::vector<std::uint64_t> take_bits(std::size_t words);
 void give_back_bits(std::vector<std::uint64_t> bits);
 }  // namespace buddy
@@ -50,7 +51,12 @@ class BuddyAllocator final : public Allocator {
   BuddyAllocator() : free_bits_(buddy::take_bits(kFirstWord[kMaxOrder + 1])) {
     if (arena_.base() != nullptr) push(0, kMaxOrder);
   }
-  ~BuddyAllocator() override { buddy::give_back_bits(std::move(free_bits_)); }
+  ~BuddyAllocator() override {
+    for (std::size_t s = 0; s < written_.size(); ++s)
+      for (std::uint64_t bits = written_[s]; bits != 0; bits &= bits - 1)
+        free_bits_[64 * s + std::countr_zero(bits)] = 0;
+    buddy::give_back_bits(std::move(free_bits_));
+  }
 
   const AllocatorTraits& traits() const override { return traits_; }
 
@@ -137,11 +143,12 @@ class BuddyAllocator final : public Allocator {
     return free_bits_[kFirstWord[k] + i / 64] >> (i % 64) & 1;
   }
   void set_free(std::size_t off, int k, bool free) {
-    const std::size_t i = off >> k;
+    const std::size_t i = off >> k, w = kFirstWord[k] + i / 64;
+    written_[w / 64] |= std::uint64_t{1} << (w % 64);
     if (free)
-      free_bits_[kFirstWord[k] + i / 64] |= std::uint64_t{1} << (i % 64);
+      free_bits_[w] |= std::uint64_t{1} << (i % 64);
     else
-      free_bits_[kFirstWord[k] + i / 64] &= ~(std::uint64_t{1} << (i % 64));
+      free_bits_[w] &= ~(std::uint64_t{1} << (i % 64));
   }
 
   void push(std::size_t off, int k) {
@@ -172,6 +179,7 @@ class BuddyAllocator final : public Allocator {
   Arena arena_{kArenaSize, kArenaSize};
   FreeBlock* heads_[kMaxOrder + 1] = {};
   std::vector<std::uint64_t> free_bits_;  // bit i of order k: word kFirstWord[k] + i / 64
+  std::array<std::uint64_t, (kFirstWord[kMaxOrder + 1] + 63) / 64> written_{};  // bit w: word w
 };
 
 }  // namespace shadowheap
