@@ -10,6 +10,15 @@ void* MemorySource::zero(void* p, std::size_t n) { return p == nullptr ? p : std
 
 ArenaSource::ArenaSource(std::size_t size) : size_(size) {}
 
+ArenaSource::~ArenaSource() {
+  for (const auto& [at, m] : beyond_) munmap(m.at, m.bytes);  // leaked chunks (checked before)
+}
+
+void ArenaSource::never_run_out() {
+  std::lock_guard lock(mu_);
+  never_run_out_ = true;
+}
+
 void* ArenaSource::acquire(std::size_t bytes, std::size_t align) {
   std::lock_guard lock(mu_);
   const std::uint64_t request = ++requests_;
@@ -17,9 +26,9 @@ void* ArenaSource::acquire(std::size_t bytes, std::size_t align) {
     ++refused_;
     return nullptr;
   }
-  if (bytes == 0 || bytes > size_ || align == 0 || (align & (align - 1)) != 0 ||
-      align > kMaxChunkAlign)
+  if (bytes == 0 || align == 0 || (align & (align - 1)) != 0 || align > kMaxChunkAlign)
     return nullptr;
+  if (bytes > size_) return beyond(bytes, align, request);
   if (!arena_) {
     arena_.emplace(size_, kMaxChunkAlign);
     if (arena_->base() != nullptr) add_free(0, size_);
@@ -42,7 +51,21 @@ void* ArenaSource::acquire(std::size_t bytes, std::size_t align) {
     held_ += bytes;
     return p;
   }
-  return nullptr;
+  return beyond(bytes, align, request);
+}
+
+// Past the arena: null, or a mapping of the chunk's own (never_run_out).
+void* ArenaSource::beyond(std::size_t bytes, std::size_t align, std::uint64_t request) {
+  if (!never_run_out_) return nullptr;
+  const std::size_t len = align_up(bytes, Arena::kPage) + (align > Arena::kPage ? align : 0);
+  void* m = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                 -1, 0);
+  if (m == MAP_FAILED) return nullptr;
+  const std::uintptr_t at = align_up(reinterpret_cast<std::uintptr_t>(m), align);
+  beyond_.emplace(at, Mapping{m, len});
+  chunks_.emplace(at, Chunk{at, bytes, request});
+  held_ += bytes;
+  return reinterpret_cast<void*>(at);
 }
 
 void ArenaSource::release(void* p, std::size_t bytes) {
@@ -65,6 +88,11 @@ void ArenaSource::release(void* p, std::size_t bytes) {
   }
   held_ -= bytes;
   chunks_.erase(chunk);
+  if (const auto m = beyond_.find(reinterpret_cast<std::uintptr_t>(p)); m != beyond_.end()) {
+    munmap(m->second.at, m->second.bytes);
+    beyond_.erase(m);
+    return;
+  }
   std::size_t from = arena_->offset(p);
   const std::size_t pages = align_up(bytes, Arena::kPage);
   arena_->poison(p, pages);  // a use after release, near the chunk's ends, is an ASan report

@@ -63,15 +63,22 @@ class ArenaSource final : public MemorySource {
   static constexpr std::size_t kDefaultSize = 2 * kMaxCheapBlock;
 
   explicit ArenaSource(std::size_t size = kDefaultSize);
+  ~ArenaSource() override;
   ArenaSource(const ArenaSource&) = delete;
   ArenaSource& operator=(const ArenaSource&) = delete;
 
   void* acquire(std::size_t bytes, std::size_t align) override;
   void release(void* p, std::size_t bytes) override;
-  // Only on memory of its chunks: the arena exists.
-  void poison(const void* p, std::size_t n) override { arena_->poison(p, n); }
-  void unpoison(const void* p, std::size_t n) override { arena_->unpoison(p, n); }
-  void unpoison_meta(const void* p, std::size_t n) override { arena_->unpoison_meta(p, n); }
+  // Only on memory of its chunks; the arena ignores what lies outside it (a chunk past it).
+  void poison(const void* p, std::size_t n) override {
+    if (arena_) arena_->poison(p, n);
+  }
+  void unpoison(const void* p, std::size_t n) override {
+    if (arena_) arena_->unpoison(p, n);
+  }
+  void unpoison_meta(const void* p, std::size_t n) override {
+    if (arena_) arena_->unpoison_meta(p, n);
+  }
   void* zero(void* p, std::size_t n) override {
     return arena_ ? arena_->zero(p, n) : MemorySource::zero(p, n);
   }
@@ -79,6 +86,11 @@ class ArenaSource final : public MemorySource {
   // Of the requests after this call, the first `skip` are served as usual and the next `count`
   // refused (count 0: none). A later call replaces the plan.
   void fail(std::uint64_t skip, std::uint64_t count);
+  // From now on a request the arena has no room for is served from a mapping of its own (no
+  // guard page, the same books): for an allocator that does not survive a refusal
+  // (AllocatorTraits::survives_refusal), which an input that fills the arena would otherwise
+  // crash, the harness's doing and not the allocator's. Refusals planned with fail() still happen.
+  void never_run_out();
 
   struct Chunk {
     std::uintptr_t at;
@@ -98,6 +110,7 @@ class ArenaSource final : public MemorySource {
   // takes the smallest that fits (the lowest of those), so a run of thousands of chunks costs a
   // look-up each, not a walk.
   void add_free(std::size_t from, std::size_t to);
+  void* beyond(std::size_t bytes, std::size_t align, std::uint64_t request);  // under mu_
   void remove_free(std::size_t from, std::size_t to);
 
   std::size_t size_;
@@ -109,6 +122,12 @@ class ArenaSource final : public MemorySource {
   std::pmr::map<std::size_t, std::size_t> free_{&nodes_};                // from -> to
   std::pmr::set<std::pair<std::size_t, std::size_t>> by_size_{&nodes_};  // (to - from, from)
   std::pmr::unordered_map<std::uintptr_t, Chunk> chunks_{&nodes_};       // by address
+  bool never_run_out_ = false;
+  struct Mapping {
+    void* at;
+    std::size_t bytes;
+  };
+  std::pmr::unordered_map<std::uintptr_t, Mapping> beyond_{&nodes_};  // chunks past the arena
   std::uint64_t requests_ = 0, refused_ = 0;
   std::uint64_t fail_from_ = 0, fail_to_ = 0;  // requests in [fail_from_, fail_to_) are refused
   std::size_t held_ = 0;

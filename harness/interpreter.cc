@@ -97,6 +97,7 @@ Interpreter::Interpreter(Allocator& allocator, std::string name, InterpreterOpti
       options_(options) {
   history_.reserve(options.expected_ops);
   granted_.reserve(options.expected_ops);
+  if (options_.source != nullptr && !traits_.survives_refusal) options_.source->never_run_out();
   g_current = this;
 }
 

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <vector>
@@ -40,6 +41,43 @@ TEST(ArenaSource, ChunksAreAlignedDisjointAndWritable) {
   void* big = source.acquire(ArenaSource::kDefaultSize - 2 * Arena::kPage, Arena::kPage);
   EXPECT_NE(big, nullptr);
   source.release(big, ArenaSource::kDefaultSize - 2 * Arena::kPage);
+}
+
+TEST(ArenaSource, OneThatMustNotRunOutServesPastItsArena) {
+  constexpr std::size_t kSize = 1 << 20;
+  // Chunks of a page, 8 KiB-aligned: with their guard pages, 64 fill the arena.
+  auto fill = [](ArenaSource& source) {
+    std::vector<void*> taken;
+    for (int i = 0; i < 200; ++i) taken.push_back(source.acquire(100, 8192));
+    return taken;
+  };
+  ArenaSource bounded(kSize);
+  std::vector<void*> refused = fill(bounded);
+  EXPECT_EQ(refused.back(), nullptr);  // the arena runs out
+  for (void* p : refused)
+    if (p != nullptr) bounded.release(p, 100);
+
+  ArenaSource source(kSize);
+  source.never_run_out();
+  std::vector<void*> taken = fill(source);
+  std::vector<std::uintptr_t> starts;
+  for (void* p : taken) {
+    ASSERT_NE(p, nullptr);
+    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(p) % 8192, 0u);
+    std::memset(p, 0x5A, 100);
+    starts.push_back(reinterpret_cast<std::uintptr_t>(p));
+  }
+  std::sort(starts.begin(), starts.end());
+  EXPECT_EQ(std::adjacent_find(starts.begin(), starts.end()), starts.end());
+  EXPECT_EQ(source.held(), 200u * 100);
+  EXPECT_EQ(source.outstanding().size(), 200u);
+  source.release(taken.back(), 100);  // one past the arena
+  EXPECT_EQ(source.outstanding().size(), 199u);
+  source.fail(0, 1);  // a planned refusal still happens
+  EXPECT_EQ(source.acquire(100, 8192), nullptr);
+  for (std::size_t i = 0; i + 1 < taken.size(); ++i) source.release(taken[i], 100);
+  EXPECT_EQ(source.held(), 0u);
+  EXPECT_FALSE(source.misused());
 }
 
 TEST(ArenaSource, RefusesAsPlanned) {
