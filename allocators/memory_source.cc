@@ -56,7 +56,7 @@ void* ArenaSource::acquire(std::size_t bytes, std::size_t align) {
 
 // Past the arena: null, or a mapping of the chunk's own (never_run_out).
 void* ArenaSource::beyond(std::size_t bytes, std::size_t align, std::uint64_t request) {
-  if (!never_run_out_) return nullptr;
+  if (!never_run_out_ || bytes > SIZE_MAX / 4) return nullptr;  // (no size that wraps below)
   const std::size_t len = align_up(bytes, Arena::kPage) + (align > Arena::kPage ? align : 0);
   void* m = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
                  -1, 0);
