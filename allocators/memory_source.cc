@@ -46,12 +46,15 @@ void* ArenaSource::acquire(std::size_t bytes, std::size_t align) {
     unsigned char* p = arena_->base() + start;
     arena_->lend(p, pages);
     arena_->poison_guard(p + pages, Arena::kPage);
-    const auto at = reinterpret_cast<std::uintptr_t>(p);
-    chunks_.emplace(at, Chunk{at, bytes, request});
-    held_ += bytes;
-    return p;
+    return hand_out(reinterpret_cast<std::uintptr_t>(p), bytes, request);
   }
   return beyond(bytes, align, request);
+}
+
+void* ArenaSource::hand_out(std::uintptr_t at, std::size_t bytes, std::uint64_t request) {
+  chunks_.emplace(at, Chunk{at, bytes, request});
+  held_ += bytes;
+  return reinterpret_cast<void*>(at);
 }
 
 // Past the arena: null, or a mapping of the chunk's own (never_run_out).
@@ -63,9 +66,7 @@ void* ArenaSource::beyond(std::size_t bytes, std::size_t align, std::uint64_t re
   if (m == MAP_FAILED) return nullptr;
   const std::uintptr_t at = align_up(reinterpret_cast<std::uintptr_t>(m), align);
   beyond_.emplace(at, Mapping{m, len});
-  chunks_.emplace(at, Chunk{at, bytes, request});
-  held_ += bytes;
-  return reinterpret_cast<void*>(at);
+  return hand_out(at, bytes, request);
 }
 
 void ArenaSource::release(void* p, std::size_t bytes) {

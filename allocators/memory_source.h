@@ -111,6 +111,8 @@ class ArenaSource final : public MemorySource {
   // look-up each, not a walk.
   void add_free(std::size_t from, std::size_t to);
   void* beyond(std::size_t bytes, std::size_t align, std::uint64_t request);  // under mu_
+  // Books a chunk at `at` as handed out and returns it (under mu_).
+  void* hand_out(std::uintptr_t at, std::size_t bytes, std::uint64_t request);
   void remove_free(std::size_t from, std::size_t to);
 
   std::size_t size_;
