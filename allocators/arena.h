@@ -87,7 +87,7 @@ class Arena {
     const std::size_t from = offset(p);
     if (from >= size_) return;
     n = std::min(n, size_ - from);
-    told_end_ = std::max(told_end_, static_cast<std::size_t>(base_ - raw_) + from + n);
+    tell(from + n);
     unpoison_range(from, from + n);
   }
   // Poisons [p, p + n) whole, above the mark too (a guard page: keep n small).
@@ -121,8 +121,10 @@ class Arena {
   void mark_dirty(std::size_t from, std::size_t to) {
     const std::size_t at = base_ - raw_;
     mark(dirty_pages_, at + from, at + to);
-    told_end_ = std::max(told_end_, at + to);
+    tell(to);
   }
+  // The pages up to arena offset `to` are asked about when the mapping is given back.
+  void tell(std::size_t to) { told_end_ = std::max(told_end_, (base_ - raw_) + to); }
   void poison_range(std::size_t from, std::size_t to);
   void reset_mapping();  // see arena.cc
   void unpoison_range(std::size_t from, std::size_t to);
