@@ -39,8 +39,11 @@ SHADOWHEAP_PATTERN_LOOP void fill_pattern(unsigned char* base, std::uint64_t see
     write_part(base, seed, i & ~std::uint64_t{7}, i, end);
     i = end;
   }
-  for (; i + 8 <= to; i += 8) {
-    std::uint64_t w = seed ^ (i / 8 * kPatternStep);
+  // The word's multiple of kPatternStep grows by one step per word: added, not multiplied, so
+  // that the compiler vectorises the loop.
+  std::uint64_t product = i / 8 * kPatternStep;
+  for (; i + 8 <= to; i += 8, product += kPatternStep) {
+    const std::uint64_t w = seed ^ product;
     std::memcpy(base + i, &w, 8);
   }
   if (i < to) write_part(base, seed, i, i, to);
@@ -58,15 +61,25 @@ SHADOWHEAP_PATTERN_LOOP std::uint64_t find_pattern_mismatch(const unsigned char*
       return at;
     i = end;
   }
-  // 64 bytes at a time, with no exit inside, so that the compiler vectorises the comparison.
-  for (; i + 64 <= to; i += 64) {
-    std::uint64_t diff = 0;
-    for (std::uint64_t k = 0; k < 64; k += 8) {
-      std::uint64_t w;
-      std::memcpy(&w, base + i + k, 8);
-      diff |= w ^ seed ^ ((i + k) / 8 * kPatternStep);
+  // 64 bytes at a time in vectors of two words, with no exit inside and the words' multiples of
+  // kPatternStep added, not multiplied.
+  if (i + 64 <= to) {
+    using Pair = std::uint64_t __attribute__((vector_size(16)));
+    const Pair seeds = {seed, seed}, step = {8 * kPatternStep, 8 * kPatternStep};
+    const std::uint64_t first = i / 8 * kPatternStep;
+    Pair product[4];
+    for (std::uint64_t k = 0; k < 4; ++k)
+      product[k] = Pair{first + 2 * k * kPatternStep, first + (2 * k + 1) * kPatternStep};
+    for (; i + 64 <= to; i += 64) {
+      Pair diff = {0, 0};
+      for (int k = 0; k < 4; ++k) {
+        Pair w;
+        std::memcpy(&w, base + i + 16 * k, 16);
+        diff |= w ^ seeds ^ product[k];
+        product[k] += step;
+      }
+      if ((diff[0] | diff[1]) != 0) break;
     }
-    if (diff != 0) break;
   }
   for (; i + 8 <= to; i += 8) {
     std::uint64_t w;
