@@ -161,11 +161,18 @@ struct Interpreter::OpThread {
     }
   }};
   void post() { posted.store(posted.load() + 1); }
-  void run(const std::function<void()>& body) {
+  // Hands `body` to the thread; wait() returns once it has run it.
+  void start(const std::function<void()>& body) {
     task = &body;
     post();
+  }
+  void wait() {
     const std::uint32_t n = posted.load();
     for (std::uint32_t f; (f = finished.load()) != n;) finished.await_change(f);
+  }
+  void run(const std::function<void()>& body) {
+    start(body);
+    wait();
   }
   ~OpThread() {
     quit = true;
@@ -277,11 +284,15 @@ void Interpreter::end_thread(std::uint8_t k) {
   if (k < kMaxThreads) threads_[k].reset();  // joined here, not on itself
 }
 
+// The threads let go at the same time, as threads ending together would: one hand-over's wait
+// for all of them, not one each.
 void Interpreter::park_threads() {
   const std::function<void()> done = [] { thread_heaps::release_this_thread(); };
+  for (auto& t : threads_)
+    if (t) t->start(done);
   for (std::uint8_t k = 0; k < kMaxThreads; ++k) {
     if (!threads_[k]) continue;
-    threads_[k]->run(done);
+    threads_[k]->wait();
     ParkedThreads::get().park(k, std::move(threads_[k]));
   }
 }
@@ -432,9 +443,10 @@ std::optional<Violation> Interpreter::finish() {
   InOp in_op;
   finishing_ = true;
   thread_ = 0;
-  std::optional<Violation> v = check_all();
+  // Each block is verified before its free: a change made before the end is found there (a
+  // check_all first would read every block twice).
   OutputGuard guard(traits_.watch_output);
-  if (!v) v = free_all();
+  std::optional<Violation> v = free_all();
   check_output(guard, &v);
   if (!v && options_.source != nullptr) v = check_source_when_empty();
   if (v) v->op_index = history_.size();
