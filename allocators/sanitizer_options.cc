@@ -4,6 +4,18 @@
 
 #ifdef SHADOWHEAP_ASAN
 
+#include <dlfcn.h>
+#include <sanitizer/asan_interface.h>
+
+#include <atomic>
+#include <cstddef>
+
+#if defined(__clang__)
+#define SHADOWHEAP_NO_COVERAGE __attribute__((no_sanitize("coverage")))
+#else
+#define SHADOWHEAP_NO_COVERAGE
+#endif
+
 #define SHADOWHEAP_STR2(x) #x
 #define SHADOWHEAP_STR(x) SHADOWHEAP_STR2(x)
 
@@ -24,6 +36,37 @@ extern "C" const char* __asan_default_options() {
   return "allocator_may_return_null=1:quarantine_size_mb=8:allocator_release_to_os_interval_ms=-1:"
          "clear_shadow_mmap_threshold=4294967296:"
          "max_allocation_size_mb=" SHADOWHEAP_STR(SHADOWHEAP_MAX_CHEAP_BLOCK_MB);
+}
+
+// ASan's memmove checks both ranges and then, where they overlap (as in every insert into or
+// erase from a vector), copies them a byte at a time (its internal_memmove): a quarter of
+// `fuzz_pmr_unsync_pool`'s time went to libstdc++'s pools erasing from their sorted vector of
+// large blocks. This memmove (its own is a weak alias) makes the same checks, leaves a range with
+// a poisoned byte in it to ASan's own, which reports it as before, and copies the others with
+// libc's.
+extern "C" void* __interceptor_memmove(void* to, const void* from, std::size_t n);
+
+namespace {
+using Memmove = void* (*)(void*, const void*, std::size_t);
+std::atomic<Memmove> g_libc_memmove{nullptr};
+std::atomic<bool> g_looked_up{false};
+// libc's memmove, or null while it is looked up (dlsym might move memory itself) or if it is not
+// found.
+SHADOWHEAP_NO_COVERAGE Memmove libc_memmove() {
+  if (Memmove f = g_libc_memmove.load(std::memory_order_acquire)) return f;
+  if (g_looked_up.exchange(true)) return nullptr;
+  Memmove f = reinterpret_cast<Memmove>(dlsym(RTLD_NEXT, "memmove"));
+  g_libc_memmove.store(f, std::memory_order_release);
+  return f;
+}
+}  // namespace
+
+extern "C" SHADOWHEAP_NO_COVERAGE void* memmove(void* to, const void* from, std::size_t n) {
+  const Memmove libc = libc_memmove();
+  if (libc == nullptr || __asan_region_is_poisoned(const_cast<void*>(from), n) != nullptr ||
+      __asan_region_is_poisoned(to, n) != nullptr)
+    return __interceptor_memmove(to, from, n);
+  return libc(to, from, n);
 }
 
 // tcmalloc registers its MallocExtension with a `new` it never frees, once per process.
