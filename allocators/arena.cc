@@ -9,6 +9,9 @@
 namespace shadowheap {
 namespace {
 
+// Words of resident bits (64 pages each) a reset asks about beyond the told end, at least: 16 MiB.
+constexpr std::size_t kKeptWords = 64;
+
 // A mapping and its pages that are resident (and zero): those cost no fault when touched again.
 struct Mapping {
   void* p = nullptr;
@@ -113,14 +116,17 @@ Arena::~Arena() {
 // resident is given back to the kernel, in case it was swapped out.
 //
 // The kernel says which pages are resident only up to the last page marked dirty or lent, or
-// resident when taken, whichever is further: asking costs per page, and a source's mapping is
-// 36,864 pages (asking about all of them cost ~95 us per fuzz input, a third of its time). Beyond
-// that, no page holds a byte other than zero unless the allocator wrote it without telling, and
-// the whole range is given back in one call, which costs a walk of its page tables.
+// resident when taken, and of the latter only those at most 16 MiB (or as far again as what was
+// told) beyond: asking costs per page (~10 ns), and a source's mapping is 36,864 pages (asking
+// about all of them cost ~95 us per fuzz input, a third of its time). Further out, the whole
+// range is given back in one call, which costs a walk of its page tables: a page written there
+// without telling reads as zero again, and one left resident by an earlier instance that reached
+// far is faulted in again by the next that does (one input in 25-50 of a `std::pmr` corpus;
+// asking up to the last such page at every reset cost `fuzz_pmr_monotonic` a third of its runs).
 void Arena::reset_mapping() {
-  // Words of pages asked about (see above).
   std::size_t words = (told_end_ + 64 * kPage - 1) / (64 * kPage);
-  for (std::size_t w = resident_.size(); w > words; --w)
+  const std::size_t kept = std::min(resident_.size(), words + std::max(words, kKeptWords));
+  for (std::size_t w = kept; w > words; --w)
     if (resident_[w - 1] != 0) {
       words = w;
       break;
@@ -154,11 +160,12 @@ void Arena::reset_mapping() {
     resident_[w] = in_core;
   }
   give_back();
-  // Beyond, nothing was resident when taken, marked or lent: a page resident there now was written
-  // without telling, and is given back to the kernel with the rest, in one call (a range with no
-  // page in it costs a walk of its page tables).
-  if (pages < raw_size_ / kPage)
+  // Beyond, nothing was marked or lent: a page resident there now was written without telling or
+  // left by an earlier instance, and is given back with the rest, in one call.
+  if (pages < raw_size_ / kPage) {
     madvise(raw_ + pages * kPage, raw_size_ - pages * kPage, MADV_DONTNEED);
+    std::fill(resident_.begin() + words, resident_.end(), 0);
+  }
 }
 
 void* Arena::zero(void* p, std::size_t n) {

@@ -3,7 +3,9 @@
 #include "allocators/arena.h"
 
 #include <gtest/gtest.h>
+#include <sys/mman.h>
 
+#include <cstdint>
 #include <cstring>
 
 #ifdef SHADOWHEAP_ASAN
@@ -54,6 +56,43 @@ TEST(Arena, AWriteBeyondEverythingToldReadsAsZeroAgain) {
   ASSERT_EQ(b.base(), first) << "the mapping was not reused";
   b.unpoison(b.base(), kOwnSize);
   EXPECT_TRUE(all_zero(b.base(), kOwnSize));
+}
+
+bool resident(const unsigned char* p) {
+  unsigned char in_core = 0;
+  const auto page = reinterpret_cast<std::uintptr_t>(p) & ~(Arena::kPage - 1);
+  return mincore(reinterpret_cast<void*>(page), Arena::kPage, &in_core) == 0 && (in_core & 1);
+}
+
+// Pages an earlier instance wrote stay resident (and zero) while a later one tells less, up to
+// 16 MiB past what it told; further out they are given back. Either way a page written without
+// telling reads as zero again.
+TEST(Arena, PagesLeftResidentNearAreKeptFarAreGivenBackAndUntoldWritesUndone) {
+  constexpr std::size_t kOwnSize = 32 << 20;  // a mapping of its own
+  unsigned char* first = nullptr;
+  {
+    Arena a(kOwnSize);
+    first = a.base();
+    ASSERT_NE(first, nullptr);
+    a.unpoison(first + (3 << 20), 64);
+    std::memset(first + (3 << 20), 0xab, 64);
+    a.unpoison(first + (30 << 20), 64);
+    std::memset(first + (30 << 20), 0xab, 64);
+  }
+  {
+    Arena b(kOwnSize);
+    ASSERT_EQ(b.base(), first) << "the mapping was not reused";
+    EXPECT_TRUE(resident(first + (3 << 20)));
+    b.unpoison(first, 64);
+    first[2 << 20] = 1;   // written without telling: near, on a page not resident when taken
+    first[25 << 20] = 1;  // and far
+  }
+  Arena c(kOwnSize);
+  ASSERT_EQ(c.base(), first) << "the mapping was not reused";
+  EXPECT_TRUE(resident(first + (3 << 20))) << "a page kept near what was told was given back";
+  EXPECT_FALSE(resident(first + (30 << 20))) << "a page far beyond what was told was kept";
+  c.unpoison(c.base(), kOwnSize);
+  EXPECT_TRUE(all_zero(c.base(), kOwnSize));
 }
 
 TEST(Arena, ZeroClearsLargeAndSmallRanges) {
