@@ -443,10 +443,12 @@ std::optional<Violation> Interpreter::finish() {
   InOp in_op;
   finishing_ = true;
   thread_ = 0;
-  // Each block is verified before its free: a change made before the end is found there (a
-  // check_all first would read every block twice).
+  // Every block is verified first, then each again before its free. (Verifying each only before
+  // its free, which reads every block once, made libFuzzer take twice the executions to find the
+  // zoo's freelist_realloc_skips_a_page: ~34 K -> ~70 K, median of seven seeds.)
+  std::optional<Violation> v = check_all();
   OutputGuard guard(traits_.watch_output);
-  std::optional<Violation> v = free_all();
+  if (!v) v = free_all();
   check_output(guard, &v);
   if (!v && options_.source != nullptr) v = check_source_when_empty();
   if (v) v->op_index = history_.size();

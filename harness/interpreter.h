@@ -72,7 +72,7 @@ class Interpreter {
   // as stepping each, but ops that run one after another on one op thread go to it in one
   // hand-over: the thread steps them itself.
   std::optional<Violation> steps(std::span<const Op> ops);
-  // Frees every live block, each verified before its free.
+  // Verifies every live block, then frees them all (each verified again).
   std::optional<Violation> finish();
 
   // The report for `v`: allocator, op, kind, bytes, and the trace so far.
