@@ -10,12 +10,6 @@
 #include <atomic>
 #include <cstddef>
 
-#if defined(__clang__)
-#define SHADOWHEAP_NO_COVERAGE __attribute__((no_sanitize("coverage")))
-#else
-#define SHADOWHEAP_NO_COVERAGE
-#endif
-
 #define SHADOWHEAP_STR2(x) #x
 #define SHADOWHEAP_STR(x) SHADOWHEAP_STR2(x)
 
@@ -52,7 +46,7 @@ std::atomic<Memmove> g_libc_memmove{nullptr};
 std::atomic<bool> g_looked_up{false};
 // libc's memmove, or null while it is looked up (dlsym might move memory itself) or if it is not
 // found.
-SHADOWHEAP_NO_COVERAGE Memmove libc_memmove() {
+Memmove libc_memmove() {
   if (Memmove f = g_libc_memmove.load(std::memory_order_acquire)) return f;
   if (g_looked_up.exchange(true)) return nullptr;
   Memmove f = reinterpret_cast<Memmove>(dlsym(RTLD_NEXT, "memmove"));
@@ -61,7 +55,7 @@ SHADOWHEAP_NO_COVERAGE Memmove libc_memmove() {
 }
 }  // namespace
 
-extern "C" SHADOWHEAP_NO_COVERAGE void* memmove(void* to, const void* from, std::size_t n) {
+extern "C" void* memmove(void* to, const void* from, std::size_t n) {
   const Memmove libc = libc_memmove();
   if (libc == nullptr || __asan_region_is_poisoned(const_cast<void*>(from), n) != nullptr ||
       __asan_region_is_poisoned(to, n) != nullptr)

@@ -3,6 +3,8 @@
 // poisoned range as ASan's own did.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstddef>
 #include <cstring>
 #include <memory>
 #include <vector>
