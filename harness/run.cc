@@ -153,6 +153,7 @@ struct Reply {
   InterpreterStats stats;
   std::uint64_t upstream_requests;
   std::uint32_t detail_len, report_len, error_len, picture_len;
+  std::uint64_t history_len;
 };
 
 // The heap map's picture as bytes, for the reply (its parts are plain values but for the strings
@@ -274,10 +275,12 @@ bool recv_string(int fd, std::uint32_t n, std::string* out) {
     reply.error_len = static_cast<std::uint32_t>(r.error.size());
     const std::string picture = r.picture ? encode(*r.picture) : "";
     reply.picture_len = static_cast<std::uint32_t>(picture.size());
+    reply.history_len = r.history.size();
     if (!send_all(sock, &reply, sizeof reply) || !send_all(sock, detail.data(), detail.size()) ||
         !send_all(sock, r.report.data(), r.report.size()) ||
         !send_all(sock, r.error.data(), r.error.size()) ||
-        !send_all(sock, picture.data(), picture.size()))
+        !send_all(sock, picture.data(), picture.size()) ||
+        !send_all(sock, r.history.data(), r.history.size() * sizeof(Op)))
       _exit(0);
   }
 }
@@ -365,7 +368,9 @@ RunResult run_ops_in_child(std::string_view name, const std::vector<Op>& ops) {
       recv_all(w.sock, &reply, sizeof reply) && recv_string(w.sock, reply.detail_len, &detail) &&
       recv_string(w.sock, reply.report_len, &result.report) &&
       recv_string(w.sock, reply.error_len, &result.error) &&
-      recv_string(w.sock, reply.picture_len, &picture)) {
+      recv_string(w.sock, reply.picture_len, &picture) &&
+      (result.history.resize(reply.history_len),
+       recv_all(w.sock, result.history.data(), reply.history_len * sizeof(Op)))) {
     result.stats = reply.stats;
     result.picture = decode(picture);
     result.upstream_requests = reply.upstream_requests;
@@ -400,6 +405,9 @@ RunResult run_ops_in_child(std::string_view name, const std::vector<Op>& ops) {
   v.detail = "the process running the case " + how;
   result = {};
   result.violation = v;
+  // The ops as given up to the one that ended it (they replay as the worker ran them).
+  result.history.assign(ops.begin(),
+                        ops.begin() + std::min<std::size_t>(v.op_index + 1, ops.size()));
   result.report = text + "shadowheap: the case ran in a child process, which " + how + "\n";
   return result;
 }

@@ -520,14 +520,28 @@ void watch(const std::vector<std::unique_ptr<Worker>>& workers) {
   }
 }
 
+// Runs `ops` on a fresh instance of `name` in run_ops_in_child's worker (a crash, a sanitizer's
+// report or a hang inside the allocator is a violation there, and this run's report survives
+// it): the ops as the interpreter ran them, up to the violation they show (its kind in *kind), or
+// empty.
+std::vector<Op> shows_violation(const std::string& name, const std::vector<Op>& ops,
+                                ViolationKind* kind) {
+  RunResult r = run_ops_in_child(name, ops);
+  if (!r.error.empty() || !r.violation) return {};
+  *kind = r.violation->kind;
+  r.history.resize(std::min<std::size_t>(r.history.size(), r.violation->op_index + 1));
+  return r.history;
+}
+
 // The run's ops, in the order they started, one at a time on a fresh instance of `name`, each on
 // its thread: the trace up to the violation they show (its kind in *kind; the interpreter may
-// see the broken promise by another of its checks first), or empty. Blocks are followed by their
-// addresses in the run and matched to the interpreter's (whose addresses may differ).
+// see the broken promise by another of its checks first), or empty. A block is named by its
+// slot, followed here from its address in the run as the interpreter assigns slots (new blocks
+// at the end, a freed one's slot taken by the last); an allocation the run got and the replay
+// does not shifts the later slots, and the trace is then of other blocks, still one that replays.
 std::vector<Op> replay_one_at_a_time(const std::string& name, ViolationKind* kind,
                                      const std::vector<std::unique_ptr<Worker>>& workers) {
-  const RegisteredAllocator* entry = find_allocator(name);
-  if (entry == nullptr || workers.size() > kMaxThreads) return {};
+  if (find_allocator(name) == nullptr || workers.size() > kMaxThreads) return {};
   std::vector<std::pair<std::uint8_t, const Event*>> all;
   for (const auto& w : workers) {
     if (w->events > kHistory) return {};  // too long a run: not kept whole
@@ -535,44 +549,42 @@ std::vector<Op> replay_one_at_a_time(const std::string& name, ViolationKind* kin
   }
   std::sort(all.begin(), all.end(),
             [](const auto& a, const auto& b) { return a.second->seq < b.second->seq; });
-  auto instance = entry->make();
-  if (instance == nullptr) return {};
-  Interpreter interp(*instance, name);
-  std::unordered_map<std::uintptr_t, std::uintptr_t> twin;  // run's address -> interpreter's
-  std::optional<Violation> v;
-  auto slot_of = [&](std::uintptr_t run_addr) -> std::optional<std::uint32_t> {
-    const auto it = twin.find(run_addr);
-    if (it == twin.end()) return std::nullopt;
-    const Block* b = interp.shadow().find(it->second);
-    return b ? std::optional(b->slot) : std::nullopt;
-  };
+  std::vector<std::uintptr_t> slots;                          // slot -> the run's address
+  std::unordered_map<std::uintptr_t, std::uint32_t> slot_of;  // the run's address -> slot
+  std::vector<Op> ops;
   for (const auto& [thread, e] : all) {
     switch (e->act) {
       case Act::kAlloc:
-      case Act::kAllocZeroed: {
+      case Act::kAllocZeroed:
         if (e->result == 0) continue;
-        const std::size_t before = interp.shadow().live_count();
-        v = interp.step(on_thread(
+        ops.push_back(on_thread(
             alloc_op(e->size, std::uint64_t{1} << e->align_log2, e->act == Act::kAllocZeroed),
             thread));
-        if (!v && interp.shadow().live_count() > before)
-          twin[e->result] = interp.shadow().at_slot(before)->addr;
+        slot_of[e->result] = static_cast<std::uint32_t>(slots.size());
+        slots.push_back(e->result);
         break;
-      }
       case Act::kFree: {
-        const auto slot = slot_of(e->block);
-        if (!slot) continue;
-        twin.erase(e->block);
-        v = interp.step(on_thread(free_op(*slot), thread));
+        const auto it = slot_of.find(e->block);
+        if (it == slot_of.end()) continue;
+        const std::uint32_t slot = it->second;
+        ops.push_back(on_thread(free_op(slot), thread));
+        slot_of.erase(it);
+        if (slot + 1 != slots.size()) {
+          slots[slot] = slots.back();
+          slot_of[slots[slot]] = slot;
+        }
+        slots.pop_back();
         break;
       }
       case Act::kRealloc: {
-        const auto slot = slot_of(e->block);
-        if (!slot) continue;
-        v = interp.step(on_thread(realloc_op(*slot, e->size), thread));
-        if (!v && e->result != 0) {
-          twin.erase(e->block);
-          twin[e->result] = interp.shadow().at_slot(*slot)->addr;
+        const auto it = slot_of.find(e->block);
+        if (it == slot_of.end()) continue;
+        const std::uint32_t slot = it->second;
+        ops.push_back(on_thread(realloc_op(slot, e->size), thread));
+        if (e->result != 0) {
+          slot_of.erase(it);
+          slots[slot] = e->result;
+          slot_of[e->result] = slot;
         }
         break;
       }
@@ -580,26 +592,20 @@ std::vector<Op> replay_one_at_a_time(const std::string& name, ViolationKind* kin
       case Act::kCheck:
         continue;
     }
-    if (v) break;
   }
-  if (!v) v = interp.finish();
-  if (!v) return {};
-  *kind = v->kind;
-  std::vector<Op> ops = interp.history();
-  ops.resize(std::min<std::size_t>(ops.size(), v->op_index + 1));
-  return ops;
+  return shows_violation(name, ops, kind);
 }
 
 // Removes chunks of ops (halving their size) while the rest still shows a violation of `kind`,
-// for at most `seconds`.
+// for at most `seconds`; each candidate runs in the worker, as replay_one_at_a_time's did.
 std::vector<Op> shrink(const std::string& name, ViolationKind kind, std::vector<Op> ops,
                        double seconds) {
   const auto deadline = std::chrono::steady_clock::now() +
                         std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                             std::chrono::duration<double>(seconds));
   auto shows = [&](const std::vector<Op>& candidate) {
-    const RunResult r = run_ops(name, candidate);
-    return r.violation && r.violation->kind == kind;
+    ViolationKind shown = kind;
+    return !shows_violation(name, candidate, &shown).empty() && shown == kind;
   };
   for (std::size_t chunk = ops.size() / 2; chunk >= 1; chunk /= 2) {
     for (std::size_t at = 0; at < ops.size() && std::chrono::steady_clock::now() < deadline;) {
@@ -615,13 +621,9 @@ std::vector<Op> shrink(const std::string& name, ViolationKind kind, std::vector<
   }
   // As the interpreter ran them (slots taken modulo the live blocks: harness/interpreter.h), up
   // to the violation.
-  const RegisteredAllocator* entry = find_allocator(name);
-  auto instance = entry->make();
-  if (instance == nullptr) return ops;
-  Interpreter interp(*instance, name);
-  for (const Op& op : ops)
-    if (interp.step(op)) break;
-  return interp.history();
+  ViolationKind shown = kind;
+  std::vector<Op> ran = shows_violation(name, ops, &shown);
+  return ran.empty() ? ops : ran;
 }
 
 std::string format(const std::string& name, const Options& o, const Shared& shared,

@@ -179,7 +179,7 @@ const std::vector<Bug>& bugs() {
        "(mimalloc's remote free lists; glibc tcache's cross-arena frees)",
        "a block freed by a thread that does not own it goes onto the freeing thread's span",
        {"overlap", "content_changed", "realloc_lost_content", "live_block_poisoned",
-        "usable_range_overlap"},
+        "usable_range_overlap", "crash"},
        false,
        variant<ThreadCacheAllocator<ThreadCacheBug::kRemoteFreeToOwnCache>>()},
       {"threadcache_exit_releases_live_spans",

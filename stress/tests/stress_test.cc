@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "allocators/registry.h"
+#include "harness/run.h"
+#include "harness/trace.h"
 
 namespace shadowheap::stress {
 namespace {
@@ -58,14 +60,17 @@ TEST(Stress, BareRunsTheSameOps) {
 
 // A thread-safe allocator that, now and then, hands out the block it handed out last: two
 // threads hold the same bytes. The stress mode must say so, naming threads and the seed.
-class Duplicating final : public Allocator {
+class Duplicating : public Allocator {
  public:
   const AllocatorTraits& traits() const override { return traits_; }
   void* allocate(std::size_t size, std::size_t align) override {
     if (size > 4096 || align > 16) return nullptr;
     const std::uint64_t n = count_.fetch_add(1);
     std::lock_guard lock(mu_);
-    if (n % 50 == 49 && last_ != nullptr) return last_;
+    if (n % 50 == 49 && last_ != nullptr) {
+      if (crash_instead_) std::abort();
+      return last_;
+    }
     blocks_.push_back(last_ = std::aligned_alloc(16, 4096));
     return last_;
   }
@@ -76,6 +81,9 @@ class Duplicating final : public Allocator {
   ~Duplicating() override {
     for (void* p : blocks_) std::free(p);
   }
+
+ protected:
+  bool crash_instead_ = false;
 
  private:
   AllocatorTraits traits_{.max_align = 16, .thread_safe = true};
@@ -96,6 +104,33 @@ TEST(Stress, OverlapAcrossThreadsIsCaught) {
   EXPECT_NE(r.report.find("shadowheap-stress --allocator duplicating --threads 4 --seed 3"),
             std::string::npos)
       << r.report;
+}
+
+// The same bug where every instance but the process's first aborts instead: the stress run
+// reports the overlap, and the run's ops one at a time (on a fresh instance) end in a crash.
+class CrashingOnReplay final : public Duplicating {
+ public:
+  CrashingOnReplay() { crash_instead_ = instances_++ > 0; }
+
+ private:
+  static inline int instances_ = 0;
+};
+
+TEST(Stress, AReplayThatCrashesKeepsTheRunsReport) {
+  register_allocator("stress_test_crashing_on_replay",
+                     [] { return std::unique_ptr<Allocator>(new CrashingOnReplay); });
+  const Result r =
+      run("stress_test_crashing_on_replay", {.threads = 4, .seed = 3, .ops_per_thread = 20000});
+  ASSERT_TRUE(r.violation);
+  EXPECT_EQ(r.violation->kind, ViolationKind::kOverlap);
+  EXPECT_NE(r.report.find("overlaps live block"), std::string::npos) << r.report;
+  EXPECT_NE(r.report.find("show a violation too (crash)"), std::string::npos) << r.report;
+  ASSERT_FALSE(r.deterministic.empty()) << r.report;
+  EXPECT_EQ(r.deterministic_kind, ViolationKind::kCrash);
+  // It replays to the same crash, and this process went on through both.
+  const RunResult again = run_ops_in_child("stress_test_crashing_on_replay", r.deterministic);
+  ASSERT_TRUE(again.violation) << format_trace(r.deterministic);
+  EXPECT_EQ(again.violation->kind, ViolationKind::kCrash) << again.report;
 }
 
 }  // namespace
