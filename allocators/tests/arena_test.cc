@@ -41,6 +41,28 @@ TEST(Arena, ReusedMappingReadsAsFresh) {
   EXPECT_TRUE(all_zero(b.base(), kSize));
 }
 
+// A page is cleared from its first line that holds a byte other than zero to its end: bytes
+// anywhere in it, after zero lines too, read as zero again.
+TEST(Arena, APageWrittenAnywhereInItReadsAsZeroAgain) {
+  constexpr std::size_t kPage = Arena::kPage;
+  unsigned char* first = nullptr;
+  {
+    Arena a(kSize);
+    first = a.base();
+    ASSERT_NE(first, nullptr);
+    a.unpoison(first, 4 * kPage);  // four pages handed out, written here and there
+    first[0] = 1;
+    first[kPage + 2000] = 2;
+    first[3 * kPage - 1] = 3;
+    first[3 * kPage + 64] = 4;  // the first line of the page is zero
+    first[4 * kPage - 1] = 5;   // and a line after the first one written
+  }
+  Arena b(kSize);
+  ASSERT_EQ(b.base(), first) << "the mapping was not reused";
+  b.unpoison(b.base(), 4 * kPage);
+  EXPECT_TRUE(all_zero(b.base(), 4 * kPage));
+}
+
 TEST(Arena, AWriteBeyondEverythingToldReadsAsZeroAgain) {
   constexpr std::size_t kOwnSize = kSize / 2;  // a mapping of its own, fresh from mmap
   unsigned char* first = nullptr;
