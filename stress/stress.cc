@@ -597,15 +597,22 @@ std::vector<Op> replay_one_at_a_time(const std::string& name, ViolationKind* kin
 }
 
 // Removes chunks of ops (halving their size) while the rest still shows a violation of `kind`,
-// for at most `seconds`; each candidate runs in the worker, as replay_one_at_a_time's did.
+// for at most `seconds`; each candidate runs in the worker, as replay_one_at_a_time's did. `ops`
+// are as the interpreter ran them (replay_one_at_a_time's result), and so is what it returns: the
+// last candidate kept, as the interpreter ran it (slots taken modulo the live blocks:
+// harness/interpreter.h), up to the violation.
 std::vector<Op> shrink(const std::string& name, ViolationKind kind, std::vector<Op> ops,
                        double seconds) {
   const auto deadline = std::chrono::steady_clock::now() +
                         std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                             std::chrono::duration<double>(seconds));
+  std::vector<Op> ran = ops;
   auto shows = [&](const std::vector<Op>& candidate) {
     ViolationKind shown = kind;
-    return !shows_violation(name, candidate, &shown).empty() && shown == kind;
+    std::vector<Op> history = shows_violation(name, candidate, &shown);
+    if (history.empty() || shown != kind) return false;
+    ran = std::move(history);
+    return true;
   };
   for (std::size_t chunk = ops.size() / 2; chunk >= 1; chunk /= 2) {
     for (std::size_t at = 0; at < ops.size() && std::chrono::steady_clock::now() < deadline;) {
@@ -619,11 +626,7 @@ std::vector<Op> shrink(const std::string& name, ViolationKind kind, std::vector<
     }
     if (std::chrono::steady_clock::now() >= deadline) break;
   }
-  // As the interpreter ran them (slots taken modulo the live blocks: harness/interpreter.h), up
-  // to the violation.
-  ViolationKind shown = kind;
-  std::vector<Op> ran = shows_violation(name, ops, &shown);
-  return ran.empty() ? ops : ran;
+  return ran;
 }
 
 std::string format(const std::string& name, const Options& o, const Shared& shared,
