@@ -55,6 +55,11 @@ Memmove libc_memmove() {
 }
 }  // namespace
 
+void* shadowheap::memmove_unchecked(void* to, const void* from, std::size_t n) {
+  const Memmove libc = libc_memmove();
+  return libc != nullptr ? libc(to, from, n) : __interceptor_memmove(to, from, n);
+}
+
 extern "C" void* memmove(void* to, const void* from, std::size_t n) {
   const Memmove libc = libc_memmove();
   if (libc == nullptr || __asan_region_is_poisoned(const_cast<void*>(from), n) != nullptr ||

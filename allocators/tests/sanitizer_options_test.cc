@@ -1,6 +1,6 @@
 // The process-wide sanitizer settings of allocators/sanitizer_options.cc: under ASan, memmove is
 // the project's (libc's copy behind ASan's checks); it must copy as memmove does and report a
-// poisoned range as ASan's own did.
+// poisoned range as ASan's own did. memmove_unchecked copies as memmove does.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -27,8 +27,12 @@ TEST(Memmove, CopiesOverlappingRangesEitherWay) {
       // The reference: through a copy, so overlap cannot matter.
       const std::vector<unsigned char> src(buf.begin() + from, buf.begin() + from + n);
       std::copy(src.begin(), src.end(), expect.begin() + to);
+      std::vector<unsigned char> unchecked = buf;
       EXPECT_EQ(g_memmove(buf.data() + to, buf.data() + from, n), buf.data() + to);
       EXPECT_EQ(buf, expect) << n << " bytes shifted by " << shift;
+      // And libc's alone, which the harness uses for its own arrays.
+      shadowheap::memmove_unchecked(unchecked.data() + to, unchecked.data() + from, n);
+      EXPECT_EQ(unchecked, expect) << n << " bytes shifted by " << shift << ", unchecked";
     }
   }
 }
