@@ -36,7 +36,11 @@ build/dev/bench/shadow_heap_bench --benchmark_min_time=0.5 --benchmark_format=cs
 echo
 echo "== 3. checks: bare vs checked, blocks of 1..256 bytes (dev), and under ASan"
 build/dev/bench/throughput --ops 1000000 --fuzz-inputs 0
-build/asan/bench/throughput --ops 200000 --fuzz-inputs 2000
+# On one CPU, as ci/fuzz.sh runs each fuzzer.
+pin=()
+cpu=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*\([0-9]*\).*/\1/p' /proc/self/status)
+taskset -c "$cpu" true 2>/dev/null && pin=(taskset -c "$cpu")
+"${pin[@]}" build/asan/bench/throughput --ops 200000 --fuzz-inputs 2000
 
 echo
 echo "== 4. threads: the stress mode, 4 threads at once, 3 s each (M ops/s; dev preset)"

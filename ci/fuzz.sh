@@ -8,7 +8,9 @@
 #                                      # thread-safe allocator, for --time each
 #
 # Thread-safe allocators are fuzzed with threads: the inputs place ops on threads 0..7, each run
-# on a thread of its own one at a time (deterministic, replayable).
+# on a thread of its own one at a time (deterministic, replayable). Each fuzzer runs on a CPU of
+# its own (taskset) when there are no more jobs than CPUs, so that those hand-overs stay on one
+# CPU instead of waking another (SHADOWHEAP_PIN=0: not).
 # A violation does not end the fuzzing of an allocator: it goes on until its time is up, and each
 # distinct bug (signature: the kind and the op, plus the crash frame for crashes) is reported
 # once, with the number of inputs that showed it, from one minimized input.
@@ -197,7 +199,8 @@ done
 # process (SHADOWHEAP_KEEP_GOING); one that ends the process (a crash, a hang, an exit) ends the
 # libFuzzer run, and the next run goes on from the corpus for the time left, with the next seed.
 fuzz_one() {
-  local t=$1 k log status=0 begin run=0 left before lines dirs keep
+  local t=$1 cpu=$2 k log status=0 begin run=0 left before lines dirs keep pin=()
+  [ -z "$cpu" ] || pin=(taskset -c "$cpu")
   k=$(key_of "$t")
   log="$out/logs/$k.log"
   mkdir -p "$out/corpus/$k" "$out/crashes/$k"
@@ -216,7 +219,7 @@ fuzz_one() {
     before=$(artifacts "$out/crashes/$k" | wc -l)
     lines=$(wc -l <"$log")
     status=0
-    SHADOWHEAP_KEEP_GOING=$keep "$bin/fuzz_$t" -seed=$((seed + run)) -max_total_time="$left" \
+    SHADOWHEAP_KEEP_GOING=$keep "${pin[@]}" "$bin/fuzz_$t" -seed=$((seed + run)) -max_total_time="$left" \
       -timeout="$input_timeout" -rss_limit_mb=8192 -print_final_stats=1 \
       -entropic_scale_per_exec_time=$((1 - reproducible)) \
       -artifact_prefix="$out/crashes/$k/" -dict=build/fuzz/corpus/shadowheap.dict \
@@ -246,9 +249,29 @@ progress() {  # one line per running target, from the last status line of its lo
   done
 }
 
+# The CPUs this process may run on (Cpus_allowed_list: "0-3,6"), one per fuzzer when there are
+# no more jobs than CPUs.
+cpus=()
+if [ "${SHADOWHEAP_PIN:-1}" = 1 ] && command -v taskset >/dev/null; then
+  IFS=, read -r -a ranges <<<"$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status)"
+  for r in "${ranges[@]}"; do
+    [[ "$r" =~ ^([0-9]+)(-([0-9]+))?$ ]] || continue
+    for ((c = BASH_REMATCH[1]; c <= ${BASH_REMATCH[3]:-${BASH_REMATCH[1]}}; c++)); do cpus+=("$c"); done
+  done
+  [ "$jobs" -le "${#cpus[@]}" ] && taskset -c "${cpus[0]:-0}" true 2>/dev/null || cpus=()
+fi
+free_cpu() {  # a CPU no running fuzzer has, or nothing
+  local c r used
+  for c in "${cpus[@]+"${cpus[@]}"}"; do
+    used=0
+    for r in "${running[@]+"${running[@]}"}"; do [ "${cpu_of[$r]}" = "$c" ] && used=1; done
+    [ $used -eq 1 ] || { echo "$c"; return; }
+  done
+}
+
 echo "=== fuzzing ${#targets[@]} allocator(s), ${time_per_target}s each, $jobs at a time, seed $seed"
 running=()
-declare -A pids
+declare -A pids cpu_of
 for t in "${targets[@]}" ""; do
   while [ ${#running[@]} -ge "$jobs" ] || { [ -z "$t" ] && [ ${#running[@]} -gt 0 ]; }; do
     sleep 5
@@ -259,7 +282,8 @@ for t in "${targets[@]}" ""; do
   done
   [ -z "$t" ] && break
   : >"$out/logs/$(key_of "$t").log"
-  fuzz_one "$t" &
+  cpu_of[$t]=$(free_cpu)
+  fuzz_one "$t" "${cpu_of[$t]}" &
   pids[$t]=$!
   running+=("$t")
 done
