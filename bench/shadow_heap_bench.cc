@@ -20,7 +20,7 @@ void shadow_heap_step(benchmark::State& state) {
   for (std::uint64_t i = 0; i < live; ++i, next += 64) heap.insert(block_at(next));
   for (auto _ : state) {
     s = shadowheap::splitmix64(s);
-    const Block* victim = heap.at_slot(s);
+    const Block* victim = heap.at_slot(static_cast<std::uint32_t>(s));  // an op's slot: 32 bits
     heap.erase(*victim);
     const std::uintptr_t addr = next;
     next += 64;

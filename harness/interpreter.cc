@@ -330,7 +330,7 @@ Op normalized(Op op, std::size_t live, bool thread_safe) {
     case OpKind::kFree:
     case OpKind::kRealloc:
     case OpKind::kFillUsable:
-      if (live > 0) op.slot %= live;
+      if (live > 0) op.slot = static_cast<std::uint32_t>(ShadowHeap::modulo(op.slot, live));
       break;
     case OpKind::kFreeEvery:
       op.count = std::max<std::uint32_t>(op.count, 1);

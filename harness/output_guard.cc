@@ -59,9 +59,8 @@ OutputGuard::OutputGuard(bool active) : active_(active && ready()) {
   g_holding = true;
 }
 
-CapturedOutput OutputGuard::end() {
+CapturedOutput OutputGuard::end_active() {
   CapturedOutput result;
-  if (!active_) return result;
   active_ = false;
   std::fflush(stdout);  // what the allocator printf'd but stdio still buffers
   std::fflush(stderr);

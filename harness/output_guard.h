@@ -24,14 +24,17 @@ class OutputGuard {
  public:
   // Captures 1 and 2 from here to end(); `active` false makes both a no-op.
   explicit OutputGuard(bool active);
-  ~OutputGuard() { end(); }
+  ~OutputGuard() {
+    if (active_) end_active();
+  }
   OutputGuard(const OutputGuard&) = delete;
   OutputGuard& operator=(const OutputGuard&) = delete;
 
   // Restores 1 and 2 and says what was written in between (idempotent).
-  CapturedOutput end();
+  CapturedOutput end() { return active_ ? end_active() : CapturedOutput{}; }
 
  private:
+  CapturedOutput end_active();
   bool active_;
 };
 
