@@ -9,15 +9,19 @@
 //                                 loop from being vectorised.
 //   SHADOWHEAP_UNRACED            on a function: ThreadSanitizer does not watch its accesses. For
 //                                 what a crash report reads while other threads still run.
+//   SHADOWHEAP_ASAN_HERE          this translation unit is instrumented by ASan (where the build
+//                                 fuzzes, the harness's are not: SHADOWHEAP_HARNESS_ASAN)
 // And memmove_unchecked: libc's memmove without ASan's checks, for memory the harness owns.
 #pragma once
 
 #include <cstddef>
-#include <cstring>
 
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer) && !defined(SHADOWHEAP_ASAN)
 #define SHADOWHEAP_ASAN 1
+#endif
+#if __has_feature(address_sanitizer)
+#define SHADOWHEAP_ASAN_HERE 1
 #endif
 #if __has_feature(thread_sanitizer)
 #define SHADOWHEAP_TSAN 1
@@ -31,6 +35,9 @@
 #ifndef SHADOWHEAP_ASAN
 #define SHADOWHEAP_ASAN 1
 #endif
+#ifndef SHADOWHEAP_ASAN_HERE
+#define SHADOWHEAP_ASAN_HERE 1
+#endif
 #ifndef SHADOWHEAP_SANITIZER_RUNTIME
 #define SHADOWHEAP_SANITIZER_RUNTIME 1
 #endif
@@ -43,15 +50,11 @@
 #define SHADOWHEAP_UNRACED
 #endif
 
+#ifdef SHADOWHEAP_ASAN
 namespace shadowheap {
 // In an ASan process every memmove checks both ranges with ASan first
-// (allocators/sanitizer_options.cc); this one is libc's alone. For the harness's own arrays,
-// where the checks cost 2-4 % of a fuzz target's time and could only ever pass.
-#ifdef SHADOWHEAP_ASAN
+// (allocators/sanitizer_options.cc); this one is libc's alone. For the harness's own arrays
+// where the harness is not instrumented: there the checks cost 2-4 % of a fuzz target's time.
 void* memmove_unchecked(void* to, const void* from, std::size_t n);
-#else
-inline void* memmove_unchecked(void* to, const void* from, std::size_t n) {
-  return std::memmove(to, from, n);
-}
-#endif
 }  // namespace shadowheap
+#endif
