@@ -165,12 +165,13 @@ struct MimallocApi {
   }
 };
 
-// The segments (32 MiB each) of an instance's heaps come from an arena mimalloc reserves once,
-// address space only (mi_reserve_os_memory, not committed): without it a heap destroyed gives its
-// segments back to the OS (munmap) and the next instance maps and faults them in afresh, ~110
-// page faults per fuzz input (bench: 1,730-1,780 exec/s; 2,210-2,240 with 1 GiB, 1,880-1,930
-// with 128 MiB, no more with 4 GiB). A segment freed goes back to the arena, where mimalloc
-// decommits it as it would give it back; beyond the arena, mimalloc maps from the OS as before.
+// The segments (32 MiB each) of an instance's heaps come from an arena mimalloc reserves once
+// (mi_reserve_os_memory; committed in mimalloc's sense, readable and writable, while the OS backs
+// a page only once it is touched): without it a heap destroyed gives its segments back to the OS
+// (munmap) and the next instance maps and faults them in afresh, ~110 page faults per fuzz input
+// (bench: 1,730-1,780 exec/s; 2,160-2,250 with 1 GiB, 1,880-1,930 with 128 MiB, no more with
+// 4 GiB; not committed, the arena's pages were decommitted and faulted in again as before). A
+// segment freed goes back to the arena; beyond it, mimalloc maps from the OS as before.
 constexpr std::size_t kMimallocArena = std::size_t{1} << 30;
 
 const MimallocApi& mimalloc() {
