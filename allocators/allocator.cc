@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "allocators/asan_hooks.h"
 #include "allocators/limits.h"
 
 namespace shadowheap {
@@ -12,9 +13,11 @@ void* Allocator::reallocate(void* p, std::size_t old_size, std::size_t align,
                             std::size_t new_size) {
   void* q = allocate(new_size, align);
   if (q == nullptr) return nullptr;
-  // As in allocate_zeroed: an impossible success is returned untouched (the old block stays
-  // live: the harness reports the success), a block too costly to copy into is refused.
+  // As in allocate_zeroed: an impossible success, or one ASan says may not be touched, is
+  // returned untouched (the old block stays live: the harness reports the success), a block too
+  // costly to copy into is refused.
   if (new_size > static_cast<std::size_t>(PTRDIFF_MAX)) return q;
+  if (!asan_addressable(q, std::min(old_size, new_size))) return q;
   if (too_costly(new_size) || too_costly_to_copy(std::min(old_size, new_size))) {
     deallocate(q, new_size, align);
     return nullptr;
@@ -27,8 +30,10 @@ void* Allocator::reallocate(void* p, std::size_t old_size, std::size_t align,
 void* Allocator::allocate_zeroed(std::size_t size, std::size_t align) {
   void* p = allocate(size, align);
   if (p == nullptr) return nullptr;
-  // A success for a size no object can have is the allocator's bug, for the harness to report:
-  // it is returned as it is, never written (the memset would crash in this default instead).
+  // A success for a size no object can have, or in memory ASan says may not be touched (a stale
+  // block in memory the allocator gave back), is the allocator's bug, for the harness to report:
+  // it is returned as it is, never written (the memset would crash in this default instead,
+  // as if the host's zeroing were the bug).
   if (size > static_cast<std::size_t>(PTRDIFF_MAX)) return p;
   // Zeroing a block above kMaxDefaultCopy would cost more than the rest of a fuzz input: such a
   // block is released and the answer is null, which the contract always allows.
@@ -36,6 +41,7 @@ void* Allocator::allocate_zeroed(std::size_t size, std::size_t align) {
     deallocate(p, size, align);
     return nullptr;
   }
+  if (!asan_addressable(p, size)) return p;
   std::memset(p, 0, size);
   return p;
 }

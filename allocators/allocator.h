@@ -72,7 +72,8 @@ class Allocator {
 
   // Like allocate, with every byte of the block zero. Default: allocate and memset; a block
   // above kMaxDefaultCopy (limits.h: 1 MiB) is released and the answer is null, and a success for
-  // a size above PTRDIFF_MAX is returned untouched, for the harness to report.
+  // a size above PTRDIFF_MAX, or one ASan says may not be touched, is returned untouched, for the
+  // harness to report.
   virtual void* allocate_zeroed(std::size_t size, std::size_t align);
 
   // Bytes the caller may use at `p` (>= its requested size), or 0 when unknown. Default: 0.

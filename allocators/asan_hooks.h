@@ -17,10 +17,15 @@ namespace shadowheap {
 inline constexpr bool kAsan = true;
 inline void asan_poison(const void* p, std::size_t n) { ASAN_POISON_MEMORY_REGION(p, n); }
 inline void asan_unpoison(const void* p, std::size_t n) { ASAN_UNPOISON_MEMORY_REGION(p, n); }
+// Whether every byte of [p, p + n) may be touched (false where ASan would report the access).
+inline bool asan_addressable(const void* p, std::size_t n) {
+  return __asan_region_is_poisoned(const_cast<void*>(p), n) == nullptr;
+}
 #else
 inline constexpr bool kAsan = false;
 inline void asan_poison(const void*, std::size_t) {}
 inline void asan_unpoison(const void*, std::size_t) {}
+inline bool asan_addressable(const void*, std::size_t) { return true; }
 #endif
 
 }  // namespace shadowheap
