@@ -17,11 +17,11 @@ void* Allocator::reallocate(void* p, std::size_t old_size, std::size_t align,
   // returned untouched (the old block stays live: the harness reports the success), a block too
   // costly to copy into is refused.
   if (new_size > static_cast<std::size_t>(PTRDIFF_MAX)) return q;
-  if (!asan_addressable(q, std::min(old_size, new_size))) return q;
   if (too_costly(new_size) || too_costly_to_copy(std::min(old_size, new_size))) {
     deallocate(q, new_size, align);
     return nullptr;
   }
+  if (!asan_addressable(q, std::min(old_size, new_size))) return q;
   std::memcpy(q, p, std::min(old_size, new_size));
   deallocate(p, old_size, align);
   return q;
