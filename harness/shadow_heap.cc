@@ -163,17 +163,32 @@ void ShadowHeap::unindex(std::uint32_t entry) {
   move_entries(run.addr + i + 1, run.n - i - 1, run.addr + i);
   move_entries(run.entry + i + 1, run.n - i - 1, run.entry + i);
   --run.n;
-  if (run.n != 0 && i != 0) return;
+  if (run.n >= kRun / 4 && i != 0) return;
   // The run's rank, from its first address as b_.first holds it (`addr` when it was the first).
   const std::size_t rank =
       count_until<true>(b_.first.data(), b_.first.size(), i == 0 ? addr : run.addr[0]);
-  if (run.n == 0) {
-    b_.spare.push_back(b_.order[rank]);
-    b_.order.erase(b_.order.begin() + rank);
-    b_.first.erase(b_.first.begin() + rank);
-  } else {
-    b_.first[rank] = run.addr[0];
+  if (run.n != 0) b_.first[rank] = run.addr[0];
+  if (run.n >= kRun / 4) return;
+  // A run under a quarter full goes into the one before it (the first run takes the one after
+  // it) where both fit in three quarters of a run, so that the runs stay few however the blocks
+  // are freed; an empty run goes.
+  std::size_t from = rank;
+  if (run.n != 0) {
+    const std::size_t into = rank > 0 ? rank - 1 : rank;
+    from = into + 1;
+    if (from == b_.order.size()) return;
+    Run& a = run_at(into);
+    Run& b = run_at(from);
+    if (a.n + b.n > kRun * 3 / 4) return;
+    move_entries(b.addr, b.n, a.addr + a.n);
+    move_entries(b.entry, b.n, a.entry + a.n);
+    for (std::uint32_t k = 0; k < b.n; ++k) b_.run_of[b.entry[k]] = b_.order[into];
+    a.n += b.n;
+    b.n = 0;
   }
+  b_.spare.push_back(b_.order[from]);
+  b_.order.erase(b_.order.begin() + from);
+  b_.first.erase(b_.first.begin() + from);
 }
 
 std::uint32_t ShadowHeap::new_entry(const Block& b) {

@@ -9,11 +9,13 @@
 // of table entries (a free moves the last one into the hole); an address index maps each start
 // address to its entry. The index is a list of sorted runs of at most kRun addresses, ordered by
 // their first address: a look-up is a branch-free binary search over the runs' first addresses,
-// then one within a run; an insert or erase moves at most kRun entries, and a full run splits in
-// two. Two look-ups are saved where the interpreter's order of calls allows: each entry knows
-// its run, so a block known by its entry (erase, detach) is searched within that run only; and
-// the last first_overlap's position is kept until the index changes, so the insert or attach of
-// the block just checked (the interpreter checks each result before it records it) starts there.
+// then one within a run; an insert or erase moves at most kRun entries, a full run splits in
+// two, and a run under a quarter full joins a neighbour where both fit in three quarters of one
+// (so that frees in any order leave the runs few and full, not many and sparse). Two look-ups are
+// saved where the interpreter's order of calls allows: each entry knows its run, so a block known
+// by its entry (erase, detach) is searched within that run only; and the last first_overlap's
+// position is kept until the index changes, so the insert or attach of the block just checked (the
+// interpreter checks each result before it records it) starts there.
 #pragma once
 
 #include <cstdint>
