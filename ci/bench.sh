@@ -30,8 +30,8 @@ build/dev/bench/allocators_bench --benchmark_min_time=0.2 --benchmark_format=csv
 echo
 echo "== 2. shadow heap (ns per operation: an allocation or a free)"
 build/dev/bench/shadow_heap_bench --benchmark_min_time=0.5 --benchmark_format=csv 2>/dev/null |
-  awk -F, 'NR > 1 && $1 ~ /shadow_heap_step/ { gsub(/"/, "", $1); split($1, k, "/");
-    printf "%6s live blocks: %6.1f ns\n", k[2], 1e9 / $7 }'
+  awk -F, 'NR > 1 && $1 ~ /shadow_heap_(step|sparse)/ { gsub(/"/, "", $1); split($1, k, "/");
+    printf "%6s live blocks, %-6s %6.1f ns\n", k[2], (k[1] ~ /sparse/ ? "sparse" : "dense") ":", 1e9 / $7 }'
 
 echo
 echo "== 3. checks: bare vs checked, blocks of 1..256 bytes (dev), and under ASan"
