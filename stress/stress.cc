@@ -15,6 +15,7 @@
 
 #include "allocators/registry.h"
 #include "allocators/sanitizers.h"
+#include "allocators/thread_heaps.h"
 #include "harness/asan.h"
 #include "harness/crash_reporter.h"
 #include "harness/interpreter.h"
@@ -492,8 +493,9 @@ void describe_running(int fd) {
   write_body(put, *r->name, *r->options, *r->workers);
 }
 
-// Until every worker is done: a worker whose op has not returned within the op time limit
-// (SHADOWHEAP_OP_TIMEOUT) is a hang, reported with every thread's last ops.
+// Until every worker is done: a worker whose op, or whose release of its heaps at its end, has
+// not returned within the op time limit (SHADOWHEAP_OP_TIMEOUT) is a hang, reported with every
+// thread's last ops.
 void watch(const std::vector<std::unique_ptr<Worker>>& workers) {
   const std::uint64_t limit_ms = op_time_limit() * 1000;
   std::vector<std::uint64_t> seen(workers.size(), ~std::uint64_t{0});
@@ -507,10 +509,10 @@ void watch(const std::vector<std::unique_ptr<Worker>>& workers) {
       still_ms[t] = beat == seen[t] ? still_ms[t] + 50 : 0;
       seen[t] = beat;
       if (limit_ms != 0 && still_ms[t] >= limit_ms) {
-        char what[96];
+        char what[160];
         std::snprintf(what, sizeof what,
-                      "an allocator call of thread %zu did not return within %llu s "
-                      "(SHADOWHEAP_OP_TIMEOUT)",
+                      "an allocator call of thread %zu (an op, or the release of its heaps at "
+                      "its end) did not return within %llu s (SHADOWHEAP_OP_TIMEOUT)",
                       t, static_cast<unsigned long long>(limit_ms / 1000));
         report_and_abort(ViolationKind::kHang, what);
       }
@@ -662,6 +664,10 @@ Result run(Allocator& allocator, const std::string& name, const Options& options
     for (auto& w : workers)
       threads.emplace_back([&w] {
         w->loop();
+        // The thread's end releases what it holds of the instance (a thread cache, a heap):
+        // an allocator call too, and one that can hang (a list a race made into a ring), so it
+        // runs here, watched, rather than in the thread's exit after `done`.
+        thread_heaps::release_this_thread();
         w->done = true;
       });
     watch(workers);

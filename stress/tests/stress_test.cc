@@ -4,12 +4,15 @@
 #include <rapidcheck/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <map>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "allocators/registry.h"
+#include "allocators/thread_heaps.h"
 #include "harness/run.h"
 #include "harness/trace.h"
 
@@ -131,6 +134,45 @@ TEST(Stress, AReplayThatCrashesKeepsTheRunsReport) {
   const RunResult again = run_ops_in_child("stress_test_crashing_on_replay", r.deterministic);
   ASSERT_TRUE(again.violation) << format_trace(r.deterministic);
   EXPECT_EQ(again.violation->kind, ViolationKind::kCrash) << again.report;
+}
+
+// A thread-safe allocator with a heap per calling thread (allocators/thread_heaps.h) whose
+// release, when the thread ends, never returns: as a list a race made into a ring would (the
+// zoo's threadcache_refill_without_lock once hung a CI run so, after its run's last op).
+class HangsAtThreadEnd final : public Allocator, thread_heaps::Owner {
+ public:
+  HangsAtThreadEnd() : generation_(thread_heaps::register_owner(this)) {}
+  ~HangsAtThreadEnd() override { thread_heaps::unregister_owner(this); }
+  const AllocatorTraits& traits() const override { return traits_; }
+  void* allocate(std::size_t size, std::size_t align) override {
+    if (size > 4096 || align > 16) return nullptr;
+    thread_heaps::heap_of_this_thread(this, generation_);
+    return std::aligned_alloc(16, (size + 15) & ~std::size_t{15});
+  }
+  void deallocate(void* p, std::size_t, std::size_t) override { std::free(p); }
+  int claim_heap() override { return heaps_++; }
+  void release_heap(int) override {
+    for (;;) std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+
+ private:
+  AllocatorTraits traits_{.max_align = 16, .thread_safe = true};
+  std::uint64_t generation_;
+  std::atomic<int> heaps_{0};
+};
+
+// One thread, so that no other thread's call meets the lock its release holds (which would be
+// reported as that call's hang, with or without the thread's end watched).
+TEST(StressDeathTest, AHangAtAThreadsEndIsAHang) {
+  setenv("SHADOWHEAP_OP_TIMEOUT", "1", 1);  // read by the watch of the forked child
+  EXPECT_DEATH(
+      {
+        HangsAtThreadEnd a;
+        run(a, "hangs_at_thread_end", {.threads = 1, .seed = 1, .ops_per_thread = 1000});
+      },
+      "VIOLATION hang(.|\n)*thread 0 \\(an op, or the release of its heaps at its "
+      "end\\) did not return within 1 s");
+  unsetenv("SHADOWHEAP_OP_TIMEOUT");
 }
 
 }  // namespace
