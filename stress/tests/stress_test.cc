@@ -96,13 +96,30 @@ class Duplicating : public Allocator {
   std::vector<void*> blocks_;
 };
 
+// What a block handed out twice shows: an overlap while its other holder has it live; while
+// that holder is freeing or reallocating it (out of the book already, its bytes still the
+// holder's), a zeroed block that is not zero, or contents changed or lost. Which one a run meets
+// is the schedule's (a CI run met zeroed_not_zero once).
+bool handed_out_twice(const Result& r) {
+  if (!r.violation) return false;
+  switch (r.violation->kind) {
+    case ViolationKind::kOverlap:
+      return r.report.find("overlaps live block") != std::string::npos;
+    case ViolationKind::kZeroedNotZero:
+    case ViolationKind::kContentChanged:
+    case ViolationKind::kReallocLostContent:
+      return true;
+    default:
+      return false;
+  }
+}
+
 TEST(Stress, OverlapAcrossThreadsIsCaught) {
   Duplicating a;
   const Result r = run(a, "duplicating", {.threads = 4, .seed = 3, .ops_per_thread = 20000});
   ASSERT_TRUE(r.violation);
-  EXPECT_EQ(r.violation->kind, ViolationKind::kOverlap);
+  EXPECT_TRUE(handed_out_twice(r)) << r.report;
   EXPECT_NE(r.report.find("4 threads at the same time, seed 3"), std::string::npos) << r.report;
-  EXPECT_NE(r.report.find("overlaps live block"), std::string::npos) << r.report;
   EXPECT_NE(r.report.find("the last ops of every thread"), std::string::npos) << r.report;
   EXPECT_NE(r.report.find("shadowheap-stress --allocator duplicating --threads 4 --seed 3"),
             std::string::npos)
@@ -125,8 +142,7 @@ TEST(Stress, AReplayThatCrashesKeepsTheRunsReport) {
   const Result r =
       run("stress_test_crashing_on_replay", {.threads = 4, .seed = 3, .ops_per_thread = 20000});
   ASSERT_TRUE(r.violation);
-  EXPECT_EQ(r.violation->kind, ViolationKind::kOverlap);
-  EXPECT_NE(r.report.find("overlaps live block"), std::string::npos) << r.report;
+  EXPECT_TRUE(handed_out_twice(r)) << r.report;
   EXPECT_NE(r.report.find("show a violation too (crash)"), std::string::npos) << r.report;
   ASSERT_FALSE(r.deterministic.empty()) << r.report;
   EXPECT_EQ(r.deterministic_kind, ViolationKind::kCrash);
