@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -46,42 +47,76 @@ std::vector<Op> op_stream(std::size_t n, std::uint64_t max_size, std::uint32_t l
 }
 
 // The same ops as direct calls, with the slot rule of the interpreter (swap-remove), no checks.
-void run_bare(Allocator& a, const std::vector<Op>& ops) {
+// `write`: every byte of a block is written, as the interpreter writes a small block whole (the
+// op stream's); without it nothing is: the allocator's calls alone, what no harness can go below.
+// Fuzz inputs' ops are run as the interpreter runs them but on one thread, and fail_upstream
+// refuses nothing (the allocator's own source, as a bare run takes).
+void run_bare(Allocator& a, std::span<const Op> ops, bool write = true) {
   struct Live {
     void* p;
     std::uint64_t size, align;
   };
   std::vector<Live> live;
-  for (const Op& op : ops) {
+  auto take = [&](void* p, const Op& op) {
+    if (p == nullptr) return;
+    if (write) std::memset(p, 0x5a, op.size);
+    live.push_back({p, op.size, op.align()});
+  };
+  auto free_at = [&](std::size_t i) {
+    a.deallocate(live[i].p, live[i].size, live[i].align);
+    live[i] = live.back();
+    live.pop_back();
+  };
+  auto free_all = [&] {
+    while (!live.empty()) free_at(live.size() - 1);
+  };
+  std::size_t since_reuse = 0;
+  for (std::size_t at = 0; at < ops.size(); ++at) {
+    const Op& op = ops[at];
     switch (op.kind) {
       case OpKind::kAlloc:
-        if (void* p = a.allocate(op.size, op.align())) {
-          std::memset(p, 0x5a, op.size);  // the interpreter writes every byte too
-          live.push_back({p, op.size, op.align()});
-        }
+        take(a.allocate(op.size, op.align()), op);
         break;
-      case OpKind::kFree: {
-        if (live.empty()) break;
-        std::size_t i = op.slot % live.size();
-        a.deallocate(live[i].p, live[i].size, live[i].align);
-        live[i] = live.back();
-        live.pop_back();
+      case OpKind::kAllocZeroed:
+        take(a.allocate_zeroed(op.size, op.align()), op);
+        break;
+      case OpKind::kAllocMany:
+        for (std::uint32_t i = 0; i < op.count; ++i) take(a.allocate(op.size, op.align()), op);
+        break;
+      case OpKind::kFree:
+        if (!live.empty()) free_at(op.slot % live.size());
+        break;
+      case OpKind::kFreeEvery: {
+        std::vector<Live> kept;
+        for (std::size_t i = 0; i < live.size(); ++i) {
+          if (i >= op.slot && (i - op.slot) % std::max<std::uint32_t>(op.count, 1) == 0)
+            a.deallocate(live[i].p, live[i].size, live[i].align);
+          else
+            kept.push_back(live[i]);
+        }
+        live = std::move(kept);
         break;
       }
       case OpKind::kRealloc: {
         if (live.empty()) break;
         Live& b = live[op.slot % live.size()];
         if (void* q = a.reallocate(b.p, b.size, b.align, op.size)) {
-          if (op.size > b.size) std::memset(static_cast<char*>(q) + b.size, 0x5a, op.size - b.size);
+          if (write && op.size > b.size)
+            std::memset(static_cast<char*>(q) + b.size, 0x5a, op.size - b.size);
           b = {q, op.size, b.align};
         }
         break;
       }
+      case OpKind::kReuse:  // every block freed, the ops since the last reuse again
+        free_all();
+        run_bare(a, ops.subspan(since_reuse, at - since_reuse), write);
+        since_reuse = at + 1;
+        break;
       default:
         break;
     }
   }
-  for (const Live& b : live) a.deallocate(b.p, b.size, b.align);
+  free_all();
 }
 
 template <typename F>
@@ -137,8 +172,8 @@ int main(int argc, char** argv) {
   std::vector<Op> threaded = ops;  // every op on a worker thread, threads 0..3 in turn
   for (std::size_t i = 0; i < threaded.size(); ++i)
     threaded[i].thread = static_cast<std::uint8_t>(i % 4);
-  std::printf("%-24s %14s %14s %8s %14s %16s\n", "allocator", "bare ops/s", "checked ops/s",
-              "ratio", "fuzz exec/s", "4-thread ops/s");
+  std::printf("%-24s %14s %14s %8s %14s %14s %16s\n", "allocator", "bare ops/s", "checked ops/s",
+              "ratio", "fuzz exec/s", "bare exec/s", "4-thread ops/s");
   for (const auto& name : names) {
     const RegisteredAllocator* e = find_allocator(name);
     if (e == nullptr) {
@@ -160,6 +195,12 @@ int main(int argc, char** argv) {
         violated |= !run_ops(*a, name, fuzz::decode(in.data(), in.size())).passed();
       }
     });
+    double fuzz_bare = seconds([&] {
+      for (const auto& in : inputs) {
+        auto a = e->make();
+        run_bare(*a, fuzz::decode(in.data(), in.size()), false);
+      }
+    });
     std::string handover = "-";  // only thread-safe allocators run ops on other threads
     if (e->make()->traits().thread_safe) {
       const double t = seconds([&] {
@@ -168,9 +209,10 @@ int main(int argc, char** argv) {
       });
       handover = std::to_string(static_cast<long long>(threaded.size() / t));
     }
-    std::printf("%-24s %14.0f %14.0f %7.2fx %14.0f %16s%s\n", name.c_str(), ops.size() / bare,
-                ops.size() / checked, bare > 0 ? checked / bare : 0.0,
-                inputs.empty() ? 0.0 : inputs.size() / fuzz, handover.c_str(),
+    std::printf("%-24s %14.0f %14.0f %7.2fx %14.0f %14.0f %16s%s\n", name.c_str(),
+                ops.size() / bare, ops.size() / checked, bare > 0 ? checked / bare : 0.0,
+                inputs.empty() ? 0.0 : inputs.size() / fuzz,
+                inputs.empty() ? 0.0 : inputs.size() / fuzz_bare, handover.c_str(),
                 violated ? "  (VIOLATION)" : "");
   }
   return 0;
