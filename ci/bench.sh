@@ -3,13 +3,14 @@
 # plus the asan preset for the checked-under-ASan column of the throughput table).
 #   1. allocators: every registered allocator on three patterns (Google Benchmark), M ops/s
 #   2. the shadow heap: ns per operation at 64, 4 K and 64 K live blocks
-#   3. the checks: the same op stream bare and through the interpreter, and fuzz exec/s
+#   3. the checks: the same op stream bare and through the interpreter, and fuzz exec/s (with
+#      every check, and the bare floor: the inputs' ops as the allocator's calls alone)
 #   4. threads: the stress mode, 4 threads at once, checked and bare, on the thread-safe ones
 set -euo pipefail
 cd "$(dirname "$0")/.."
 case "${1:-}" in
   "") ;;
-  -h|--help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "bench.sh: takes no arguments, not '$1' (see --help)" >&2; exit 2 ;;
 esac
 bash ci/setup.sh
