@@ -9,6 +9,7 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
+#include <latch>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -660,9 +661,15 @@ Result run(Allocator& allocator, const std::string& name, const Options& options
   g_running = &running;
   set_crash_describer(&describe_running);
   {
+    // Every thread is started before any calls the allocator: under ThreadSanitizer a race
+    // reported while the main thread was still starting one deadlocked inside the sanitizer (its
+    // report holds the thread registry, which the starting thread waits for, and the report's
+    // describer waited in turn: a CI run hung in ZooConcurrent, tsan preset).
+    std::latch start(1);
     std::vector<std::jthread> threads;
     for (auto& w : workers)
-      threads.emplace_back([&w] {
+      threads.emplace_back([&w, &start] {
+        start.wait();
         w->loop();
         // The thread's end releases what it holds of the instance (a thread cache, a heap):
         // an allocator call too, and one that can hang (a list a race made into a ring), so it
@@ -670,6 +677,7 @@ Result run(Allocator& allocator, const std::string& name, const Options& options
         thread_heaps::release_this_thread();
         w->done = true;
       });
+    start.count_down();
     watch(workers);
   }
   set_crash_describer(nullptr);
