@@ -29,11 +29,24 @@ namespace {
 
 std::atomic<bool> g_reported{false};
 std::atomic<CrashDescriber> g_describer{nullptr};
+// When the report began (steady clock, ns), 0: none. A report ends the process; one that has not
+// within the op time limit is stuck (a describer in a sanitizer's death callback runs while the
+// sanitizer holds its own locks, and under ThreadSanitizer once waited for one of them): the
+// watchdog ends the process, the report's first lines written.
+std::atomic<std::int64_t> g_report_began{0};
+
+std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 bool in_op() { return (Interpreter::progress() & 1) != 0; }
 
 // Writes the report once per process (a crash while reporting a hang must not write another).
 void report(ViolationKind kind, const char* what) {
+  std::int64_t none = 0;
+  g_report_began.compare_exchange_strong(none, now_ns());
   release_output();  // an op of a watched allocator holds stdout and stderr: take them back
   const Interpreter* it = Interpreter::current();
   if (const CrashDescriber describe = g_describer.load(); it == nullptr && describe != nullptr) {
@@ -74,6 +87,20 @@ void watch(std::uint64_t limit) {
   auto since = Clock::now();
   for (;;) {
     std::this_thread::sleep_for(period);
+    if (const std::int64_t began = g_report_began.load(); began != 0) {
+      if (now_ns() - began < static_cast<std::int64_t>(limit) * 1'000'000'000) continue;
+      char line[160];
+      const int n = std::snprintf(line, sizeof line,
+                                  "\nshadowheap: the report above did not finish within %llu s "
+                                  "(SHADOWHEAP_OP_TIMEOUT); the process ends here\n",
+                                  static_cast<unsigned long long>(limit));
+      (void)!write(STDERR_FILENO, line, static_cast<std::size_t>(n));
+#ifdef SHADOWHEAP_TSAN
+      syscall(SYS_exit_group, 66);  // ThreadSanitizer's exit code; its locks may be held
+#else
+      std::abort();  // libFuzzer keeps the input; the handlers do not report again
+#endif
+    }
     const std::uint64_t now = Interpreter::progress(), beats = Interpreter::beats();
     if (now != seen || beats != seen_beats || (now & 1) == 0) {
       seen = now;
