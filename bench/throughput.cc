@@ -49,8 +49,10 @@ std::vector<Op> op_stream(std::size_t n, std::uint64_t max_size, std::uint32_t l
 // The same ops as direct calls, with the slot rule of the interpreter (swap-remove), no checks.
 // `write`: every byte of a block is written, as the interpreter writes a small block whole (the
 // op stream's); without it nothing is: the allocator's calls alone, what no harness can go below.
-// Fuzz inputs' ops are run as the interpreter runs them but on one thread, and fail_upstream
-// refuses nothing (the allocator's own source, as a bare run takes).
+// Fuzz inputs' ops make the same calls as through the interpreter (alloc_many's blocks, reuse's
+// second pass, every block freed at the end), on one thread; free_every picks every n-th block
+// of this book, not of the interpreter's slot order, and fail_upstream refuses nothing (the
+// allocator's own source, as a bare run takes).
 void run_bare(Allocator& a, std::span<const Op> ops, bool write = true) {
   struct Live {
     void* p;
