@@ -97,6 +97,16 @@ class Duplicating : public Allocator {
   std::vector<void*> blocks_;
 };
 
+// Under ThreadSanitizer a block's two holders write it at the same time: TSan reports that race
+// and ends this process (1 run in 3 here), so the tests of Duplicating skip there.
+// ZooConcurrent runs the stress mode in a child, where such a report is a verdict (data_race).
+#ifdef SHADOWHEAP_TSAN
+#define SKIP_UNDER_TSAN() \
+  GTEST_SKIP() << "in-process stress run of a racy allocator; under TSan ZooConcurrent covers it"
+#else
+#define SKIP_UNDER_TSAN() (void)0
+#endif
+
 // What a block handed out twice shows: an overlap while its other holder has it live; while
 // that holder is freeing or reallocating it (out of the book already, its bytes still the
 // holder's), a zeroed block that is not zero, or contents changed or lost. Which one a run meets
@@ -116,12 +126,7 @@ bool handed_out_twice(const Result& r) {
 }
 
 TEST(Stress, OverlapAcrossThreadsIsCaught) {
-#ifdef SHADOWHEAP_TSAN
-  // Its two holders write the block at the same time: ThreadSanitizer reports that race and
-  // ends this process (1 run in 3 here). ZooConcurrent runs the stress mode in a child, where
-  // such a report is a verdict (data_race).
-  GTEST_SKIP() << "in-process stress run of a racy allocator; under TSan ZooConcurrent covers it";
-#endif
+  SKIP_UNDER_TSAN();
   Duplicating a;
   const Result r = run(a, "duplicating", {.threads = 4, .seed = 3, .ops_per_thread = 20000});
   ASSERT_TRUE(r.violation);
@@ -144,12 +149,7 @@ class CrashingOnReplay final : public Duplicating {
 };
 
 TEST(Stress, AReplayThatCrashesKeepsTheRunsReport) {
-#ifdef SHADOWHEAP_TSAN
-  // Its two holders write the block at the same time: ThreadSanitizer reports that race and
-  // ends this process (1 run in 3 here). ZooConcurrent runs the stress mode in a child, where
-  // such a report is a verdict (data_race).
-  GTEST_SKIP() << "in-process stress run of a racy allocator; under TSan ZooConcurrent covers it";
-#endif
+  SKIP_UNDER_TSAN();
   register_allocator("stress_test_crashing_on_replay",
                      [] { return std::unique_ptr<Allocator>(new CrashingOnReplay); });
   const Result r =
