@@ -7,7 +7,10 @@
 //     the stress mode (zoo-stress, stress/) within six seeds of at most 10 s each: as a violation
 //     of the harness's checks, or (tsan preset) a ThreadSanitizer report, kind data_race.
 //   ZooFuzz (libFuzzer builds): the zoo's fuzz target finds it from an empty corpus with a fixed
-//     seed, within 2 M executions (a wall-clock cap of 600 s only guards against a hang).
+//     seed, within 2 M executions or 840 s, whichever comes first. For the slowest bug
+//     (freelist_realloc_skips_a_page: 27-50 K executions, 450-700 exec/s alone on one core
+//     here; 63-341 s in CI runs beside other tests) the time is what binds; it stays inside the
+//     test's 900 s timeout (CMakeLists.txt).
 #include "zoo/zoo.h"
 
 #include <gtest/gtest.h>
@@ -43,7 +46,7 @@ TEST_P(ZooFuzz, FindsTheBug) {
   const std::string command =
       "rm -rf " + dir + " && mkdir -p " + dir + " && SHADOWHEAP_ALLOCATOR=zoo_" + bug.name +
       " ASAN_OPTIONS=detect_leaks=0 " ZOO_FUZZER
-      " -seed=1 -runs=2000000 -max_total_time=600 -timeout=10 -rss_limit_mb=4096"
+      " -seed=1 -runs=2000000 -max_total_time=840 -timeout=10 -rss_limit_mb=4096"
       " -artifact_prefix=" +
       dir + "/ " + dir + " >" + dir + ".log 2>&1";
   std::system(command.c_str());
